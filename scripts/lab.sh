@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make lab`: build the images, deploy the lab stack on this machine with
+# inventory/lab, and print where things are. `--destroy` removes the lab's
+# containers, networks and volumes (not .lab/ and not the images).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+stack=trust
+
+if [ "${1:-}" = "--destroy" ]; then
+  docker ps -aq --filter "name=^${stack}_" | xargs -r docker rm -f
+  docker network ls -q --filter "name=^${stack}_" | xargs -r docker network rm
+  docker volume ls -q --filter "name=^${stack}_" | xargs -r docker volume rm
+  exit 0
+fi
+
+mkdir -p .lab && chmod 0700 .lab
+echo "== make lab: deploying with inventory/lab (log: .lab/site.log)"
+ansible-playbook -i inventory/lab playbooks/site.yml | tee .lab/site.log
+echo
+echo "== lab ready"
+echo "images:   $(docker images --format '{{.Repository}}:{{.Tag}}' 'dct/*' | tr '\n' ' ')"
