@@ -17,6 +17,19 @@ fi
 mkdir -p .lab && chmod 0700 .lab
 echo "== make lab: deploying with inventory/lab (log: .lab/site.log)"
 ansible-playbook -i inventory/lab playbooks/site.yml | tee .lab/site.log
-echo
-echo "== lab ready"
-echo "images:   $(docker images --format '{{.Repository}}:{{.Tag}}' 'dct/*' | tr '\n' ' ')"
+grep -A3 'PLAY RECAP' .lab/site.log | tail -n +1
+cat <<EOT
+
+== lab ready
+notary server:   https://localhost:4443   (health: /_notary_server/health)
+registry:        https://localhost:5000   (user admin, password in .lab/credentials/registry_admin)
+lab CA:          $root/.lab/pki/ca.crt
+credentials:     $root/.lab/credentials/   (generated once, mode 0600)
+host files:      /etc/dct-trust-stack/$stack/
+images:          $(docker images --format '{{.Repository}}:{{.Tag}}' 'dct/*' | tr '\n' ' ')
+containers:      $(docker ps --filter "name=^${stack}_" --format '{{.Names}}' | tr '\n' ' ')
+
+Try it:
+  curl --cacert .lab/pki/ca.crt https://localhost:4443/_notary_server/health
+  make clean-lab   # removes the lab's containers, networks and volumes
+EOT

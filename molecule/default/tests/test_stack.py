@@ -1,0 +1,156 @@
+"""The deployed trust stack: TLS, auth, exposure, databases, a real DCT round trip, persistence."""
+import json
+import os
+import subprocess
+import uuid
+
+import pytest
+import requests
+
+from conftest import (MARIADB_IMAGE, NOTARY, NOTARY_PORT, REGISTRY, REGISTRY_PORT, STACK,
+                      ca_cert, credential, inspect_container, run)
+
+
+def test_notary_health_is_200_with_tls_verified_against_the_ca():
+    resp = requests.get(f'https://localhost:{NOTARY_PORT}/_notary_server/health', verify=ca_cert(), timeout=10)
+    assert resp.status_code == 200, resp.text
+
+
+def test_notary_tls_is_not_trusted_without_the_ca():
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(f'https://localhost:{NOTARY_PORT}/_notary_server/health', timeout=10)
+
+
+def test_registry_wants_credentials():
+    url = f'https://localhost:{REGISTRY_PORT}/v2/'
+    assert requests.get(url, verify=ca_cert(), timeout=10).status_code == 401
+    assert requests.get(url, verify=ca_cert(), auth=('admin', 'wrong-password'), timeout=10).status_code == 401
+    ok = requests.get(url, verify=ca_cert(), auth=('admin', credential('registry_admin')), timeout=10)
+    assert ok.status_code == 200
+
+
+@pytest.mark.parametrize('service,published', [
+    ('notary_server', {'4443/tcp'}),
+    ('registry', {'5000/tcp'}),
+    ('notary_signer', set()),
+    ('mariadb', set()),
+])
+def test_only_notary_and_registry_ports_are_published(service, published):
+    container = inspect_container(service)
+    bindings = container['HostConfig']['PortBindings'] or {}
+    assert set(bindings) == published
+    ports = {b['HostPort'] for v in bindings.values() for b in v}
+    assert ports <= {str(NOTARY_PORT), str(REGISTRY_PORT)}
+
+
+def test_signer_and_mariadb_networks_are_internal():
+    for net in ('signer', 'db'):
+        info = json.loads(run(['docker', 'network', 'inspect', f'{STACK}_{net}']).stdout)[0]
+        assert info['Internal'] is True, net
+
+
+def db_query(user, password, database, sql):
+    """Run sql as user from a throwaway client on the stack's database network."""
+    return run(['docker', 'run', '--rm', '--network', f'{STACK}_db', '-e', 'MYSQL_PWD',
+                '--entrypoint', 'mariadb', MARIADB_IMAGE, '-h', 'mariadb', '-u', user,
+                '--batch', '--skip-column-names', database, '-e', sql],
+               env={'MYSQL_PWD': password}, check=False)
+
+
+@pytest.mark.parametrize('user,own,other,tables', [
+    ('server', 'notaryserver', 'notarysigner', {'tuf_files', 'change_category', 'changefeed'}),
+    ('signer', 'notarysigner', 'notaryserver', {'private_keys'}),
+])
+def test_database_users_reach_only_their_own_database(user, own, other, tables):
+    password = credential(f'mariadb_{user}')
+    assert len(password) >= 16
+    assert db_query(user, '', own, 'SELECT 1').returncode != 0, 'an empty password was accepted'
+    mine = db_query(user, password, own, 'SHOW TABLES')
+    assert mine.returncode == 0
+    assert tables <= set(mine.stdout.split())
+    theirs = db_query(user, password, other, 'SHOW TABLES')
+    assert theirs.returncode != 0
+    assert 'Access denied' in theirs.stderr
+
+
+def test_migrations_are_recorded():
+    for user, database, versions in (('server', 'notaryserver', {'1', '2'}), ('signer', 'notarysigner', {'1'})):
+        out = run(['docker', 'exec', f'{STACK}_mariadb', 'mariadb', '--batch', '--skip-column-names',
+                   database, '-e', 'SELECT version FROM dct_schema_migrations'])
+        assert set(out.stdout.split()) == versions
+
+
+@pytest.fixture(scope='module')
+def client(tmp_path_factory):
+    """A docker CLI client trusting the stack only through the CA at the documented paths."""
+    home = tmp_path_factory.mktemp('client')
+    config = home / 'docker'
+    (config / 'tls' / NOTARY).mkdir(parents=True)
+    (config / 'tls' / NOTARY / 'ca.crt').write_text(open(ca_cert()).read())
+    certs_d = f'/etc/docker/certs.d/{REGISTRY}'
+    os.makedirs(certs_d, exist_ok=True)
+    with open(f'{certs_d}/ca.crt', 'w') as f:
+        f.write(open(ca_cert()).read())
+    env = {
+        'DOCKER_CONFIG': str(config),
+        'DOCKER_CONTENT_TRUST_SERVER': f'https://{NOTARY}',
+        'DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE': 'test-root-passphrase',
+        'DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE': 'test-repository-passphrase',
+    }
+    # docker login reads the password from stdin; run() closes stdin, so pipe it here.
+    full = dict(os.environ, **env)
+    login = subprocess.run(['docker', 'login', '-u', 'admin', '--password-stdin', REGISTRY],
+                           input=credential('registry_admin'), capture_output=True, text=True, env=full)
+    assert login.returncode == 0, login.stderr
+    return {'env': env, 'home': home}
+
+
+@pytest.fixture(scope='module')
+def signed(client):
+    """Build a tiny image, push it, add signer alice and sign the tag with the plain docker CLI."""
+    env, home = client['env'], client['home']
+    ctx = home / 'ctx'
+    ctx.mkdir()
+    (ctx / 'stamp').write_text(uuid.uuid4().hex)
+    (ctx / 'Dockerfile').write_text('FROM scratch\nCOPY stamp /\n')
+    repo = f'{REGISTRY}/molecule/roundtrip-{uuid.uuid4().hex[:8]}'  # fresh trust data on every run
+    ref = f'{repo}:v1'
+    run(['docker', 'build', '-q', '-t', ref, str(ctx)], env=env)
+    run(['docker', 'push', ref], env=env)
+    digest = run(['docker', 'image', 'inspect', '--format', '{{index .RepoDigests 0}}', ref], env=env).stdout.strip()
+    run(['docker', 'trust', 'key', 'generate', 'alice', '--dir', str(home)], env=env)
+    run(['docker', 'trust', 'signer', 'add', '--key', str(home / 'alice.pub'), 'alice', repo], env=env)
+    run(['docker', 'trust', 'sign', ref], env=env)
+    return {'ref': ref, 'repo': repo, 'digest': digest.split('@sha256:')[1], 'env': env}
+
+
+def inspect_trust(ref, tmp_path):
+    """docker trust inspect from a client with no cached trust data, so it asks the server."""
+    config = tmp_path / 'fresh-docker-config'
+    (config / 'tls' / NOTARY).mkdir(parents=True)
+    (config / 'tls' / NOTARY / 'ca.crt').write_text(open(ca_cert()).read())
+    env = {'DOCKER_CONFIG': str(config), 'DOCKER_CONTENT_TRUST_SERVER': f'https://{NOTARY}'}
+    return json.loads(run(['docker', 'trust', 'inspect', ref], env=env).stdout)[0]
+
+
+def test_docker_trust_round_trip(signed, tmp_path):
+    data = inspect_trust(signed['ref'], tmp_path)
+    tags = {t['SignedTag']: t for t in data['SignedTags']}
+    assert tags['v1']['Digest'] == signed['digest']
+    assert tags['v1']['Signers'] == ['alice']
+    assert [s['Name'] for s in data['Signers']] == ['alice']
+
+
+def test_trust_data_survives_removal_of_every_container(signed, tmp_path):
+    for service in ('registry', 'notary_server', 'notary_signer', 'mariadb'):
+        run(['docker', 'rm', '-f', f'{STACK}_{service}'])
+    scenario = os.environ['MOLECULE_SCENARIO_DIRECTORY']
+    inventory = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])  # molecule's whole inventory
+    converge = run(['ansible-playbook', '-i', inventory, f'{scenario}/converge.yml'],
+                   timeout=900)
+    assert 'failed=0' in converge.stdout
+    for service in ('registry', 'notary_server', 'notary_signer', 'mariadb'):
+        assert inspect_container(service)['State']['Running'], service
+    data = inspect_trust(signed['ref'], tmp_path)
+    tags = {t['SignedTag']: t for t in data['SignedTags']}
+    assert tags['v1']['Digest'] == signed['digest']
