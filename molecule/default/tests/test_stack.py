@@ -100,7 +100,7 @@ def client(tmp_path_factory):
     # docker login reads the password from stdin; run() closes stdin, so pipe it here.
     full = dict(os.environ, **env)
     login = subprocess.run(['docker', 'login', '-u', 'admin', '--password-stdin', REGISTRY],
-                           input=credential('registry_admin'), capture_output=True, text=True, env=full)
+                           input=credential('registry_admin'), capture_output=True, text=True, env=full, check=False)
     assert login.returncode == 0, login.stderr
     return {'env': env, 'home': home}
 
