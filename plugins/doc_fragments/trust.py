@@ -1,0 +1,43 @@
+# -*- coding: utf-8 -*-
+# Copyright: dct.trust_stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    DOCUMENTATION = r'''
+options:
+  docker_cli:
+    description:
+      - The docker CLI to run, a name looked up in C(PATH) or a path. It must have C(docker trust)
+        (docker 20.10 to 28 do; docker 29 moved it into a plugin).
+    type: str
+    default: docker
+  server:
+    description:
+      - URL of the notary server, passed as C(DOCKER_CONTENT_TRUST_SERVER).
+      - Its CA must be at C(<config_dir>/tls/<host:port>/ca.crt).
+      - Unset, the docker CLI uses C(DOCKER_CONTENT_TRUST_SERVER) from the environment or its default.
+    type: str
+  config_dir:
+    description:
+      - The docker client configuration directory (C(DOCKER_CONFIG)). Trust keys and metadata live
+        in its C(trust/) subdirectory, the notary CA in C(tls/).
+      - Defaults to C(~/.docker) of the user the module runs as.
+    type: path
+  timeout:
+    description:
+      - Seconds after which one docker CLI call is stopped and the module fails.
+    type: int
+    default: 120
+notes:
+  - The docker CLI runs with its standard input closed and passphrases only in its environment
+    (C(DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE), C(DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)), so it
+    never prompts; a missing passphrase is an error that says so.
+requirements:
+  - the docker CLI with C(docker trust), 20.10 or later
+  - cryptography (Python) on the managed host
+'''

@@ -1,0 +1,117 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: dct.trust_stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: trust_info
+short_description: Read the Docker Content Trust data of repositories and tags
+version_added: 0.1.0
+description:
+  - Runs C(docker trust inspect) once per repository and returns its signed tags, signers and
+    administrative keys, parsed. Changes nothing, also in check mode.
+author:
+  - dct.trust_stack developers (@dct-trust-stack)
+extends_documentation_fragment:
+  - dct.trust_stack.trust
+options:
+  images:
+    description:
+      - Repositories (C(localhost:5000/team/app)) or tags (C(localhost:5000/team/app:1.0)) to read.
+      - Tags of one repository share one C(docker trust inspect) call.
+    type: list
+    elements: str
+    required: true
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+    details: Read-only; runs in check mode too.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+    support: none
+'''
+
+EXAMPLES = r'''
+- name: Read the trust data of a repository
+  dct.trust_stack.trust_info:
+    images:
+      - localhost:5000/team/app
+    server: https://localhost:4443
+  register: trust
+
+- name: Show who signed 1.0
+  ansible.builtin.debug:
+    msg: "{{ trust.repositories['localhost:5000/team/app'].signed_tags['1.0'].signers }}"
+'''
+
+RETURN = r'''
+repositories:
+  description: Per repository, its trust data; C(exists) is false when it has none yet.
+  returned: always
+  type: dict
+  contains:
+    exists:
+      description: Whether the repository has trust data on the server.
+      type: bool
+    signed_tags:
+      description: Per signed tag, its C(digest) (hex sha256) and C(signers).
+      type: dict
+    signers:
+      description: Per signer (delegation), the sorted key IDs.
+      type: dict
+    administrative_keys:
+      description: Per administrative role (Root, Repository), the sorted key IDs.
+      type: dict
+  sample:
+    localhost:5000/team/app:
+      exists: true
+      signed_tags:
+        "1.0": {digest: 3c4e..., signers: [alice]}
+      signers: {alice: [35a8...]}
+      administrative_keys: {Root: [3b01...], Repository: [2112...]}
+tags:
+  description: Per requested tag (C(repository:tag)), its signed digest and signers, or null when unsigned.
+  returned: always
+  type: dict
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
+    TRUST_COMMON_ARGS, TrustCLI, TrustError, signed_tags, signer_keys, split_reference)
+
+
+def describe(data):
+    if not data:
+        return dict(exists=False, signed_tags={}, signers={}, administrative_keys={})
+    admin = dict((k['Name'], sorted(key['ID'] for key in k.get('Keys') or [])) for k in data.get('AdministrativeKeys') or [])
+    return dict(exists=True, signed_tags=signed_tags(data), signers=signer_keys(data), administrative_keys=admin)
+
+
+def main():
+    argument_spec = dict(images=dict(type='list', elements='str', required=True))
+    argument_spec.update(TRUST_COMMON_ARGS)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        wanted = [(ref,) + split_reference(ref) for ref in module.params['images']]
+        cli = TrustCLI(module)
+        repositories = {}
+        for dummy, repository, dummy_tag in wanted:
+            if repository not in repositories:
+                repositories[repository] = describe(cli.inspect(repository))
+        tags = {}
+        for dummy, repository, tag in wanted:
+            if tag:
+                tags['%s:%s' % (repository, tag)] = repositories[repository]['signed_tags'].get(tag)
+    except TrustError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, repositories=repositories, tags=tags)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,184 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: dct.trust_stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: trust_key
+short_description: Load or generate a Docker Content Trust signer key
+version_added: 0.1.0
+description:
+  - Puts a signer's private key into the docker trust directory, either by loading a PEM key
+    (C(docker trust key load)) or by generating one (C(docker trust key generate)).
+  - Computes the key's TUF key ID locally and does nothing when a key with that ID and role is already
+    in the trust directory, so a re-run never asks the CLI to change anything.
+author:
+  - dct.trust_stack developers (@dct-trust-stack)
+extends_documentation_fragment:
+  - dct.trust_stack.trust
+options:
+  name:
+    description:
+      - The signer name (the key's role); it must match C(^[a-z0-9][a-z0-9_-]*$) and must not be C(releases).
+    type: str
+    required: true
+  src:
+    description:
+      - Path on the managed host of a PEM private key to load. It must not be readable by group or
+        others (the docker CLI refuses such a file too). Mutually exclusive with I(generate).
+    type: path
+  generate:
+    description:
+      - Generate a new key pair for I(name) instead of loading one; the public key is written to
+        I(public_key_dir)/I(name).pub. A second run finds that key and generates nothing.
+    type: bool
+    default: false
+  public_key_dir:
+    description: Where I(generate) writes the public key. Required with I(generate).
+    type: path
+  passphrase:
+    description:
+      - Passphrase that encrypts the key in the trust directory (and decrypts I(src) when it is encrypted),
+        passed as C(DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE).
+    type: str
+    required: true
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+    support: full
+    details: the key IDs of role I(name) in the trust directory before and after.
+seealso:
+  - module: dct.trust_stack.trust_signer
+'''
+
+EXAMPLES = r'''
+- name: Load alice's key
+  dct.trust_stack.trust_key:
+    name: alice
+    src: /home/ci/keys/alice.key
+    passphrase: "{{ vault_alice_passphrase }}"
+
+- name: Generate a key for the CI signer
+  dct.trust_stack.trust_key:
+    name: ci
+    generate: true
+    public_key_dir: /home/ci/keys
+    passphrase: "{{ vault_ci_passphrase }}"
+  register: ci_key
+'''
+
+RETURN = r'''
+key_id:
+  description: The TUF key ID of the signer's key.
+  returned: success
+  type: str
+  sample: 35a87de66d878f39b0f1ac1f80b8d8eb150f7cfa4c3b870cb2137b4084b6af01
+public_key:
+  description: Path of the public key, with I(generate).
+  returned: when generate is true
+  type: str
+'''
+
+import os
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
+    TRUST_COMMON_ARGS, TrustCLI, TrustError, check_signer_name, key_id_from_file, pem_headers)
+
+
+def keys_of_role(trust_dir, role):
+    """Key IDs of the private keys of role in the trust directory."""
+    private = os.path.join(trust_dir, 'private')
+    found = []
+    if os.path.isdir(private):
+        for entry in sorted(os.listdir(private)):
+            if entry.endswith('.key'):
+                with open(os.path.join(private, entry), 'rb') as handle:
+                    if pem_headers(handle.read()).get('role') == role:
+                        found.append(entry[:-len('.key')])
+    return found
+
+
+def run(module):
+    p = module.params
+    problem = check_signer_name(p['name'])
+    if problem:
+        raise TrustError(problem)
+    cli = TrustCLI(module, repository_passphrase=p['passphrase'])
+    before = keys_of_role(cli.trust_dir, p['name'])
+    result = dict(changed=False)
+
+    if p['generate']:
+        public = os.path.join(p['public_key_dir'], p['name'] + '.pub')
+        key_id = key_id_from_file(public) if os.path.exists(public) else None
+        result['public_key'] = public
+        if key_id is None or key_id not in before:
+            if not os.path.isdir(p['public_key_dir']):
+                raise TrustError('public_key_dir %s does not exist' % p['public_key_dir'])
+            result['changed'] = True
+            if os.path.exists(public):
+                raise TrustError('%s exists but its private key is not in %s/private; remove it or load '
+                                 'the private key with src' % (public, cli.trust_dir))
+            if not module.check_mode:
+                cli.ensure_trust_command()
+                rc, out, err = cli.run(['trust', 'key', 'generate', p['name'], '--dir', p['public_key_dir']])
+                cli.fail_on(rc, out, err, 'docker trust key generate %s' % p['name'])
+                key_id = key_id_from_file(public)
+    else:
+        src = p['src']
+        if not os.path.isfile(src):
+            raise TrustError('key file %s does not exist' % src)
+        mode = stat.S_IMODE(os.stat(src).st_mode)
+        if mode & 0o077:
+            raise TrustError('key file %s is readable by group or others (mode %04o); chmod 0600 it '
+                             '(docker trust key load refuses it too)' % (src, mode))
+        key_id = key_id_from_file(src, password=p['passphrase'])
+        if key_id not in before:
+            result['changed'] = True
+            if not module.check_mode:
+                cli.ensure_trust_command()
+                rc, out, err = cli.run(['trust', 'key', 'load', '--name', p['name'], src])
+                cli.fail_on(rc, out, err, 'docker trust key load %s' % src)
+
+    after = before if not result['changed'] else sorted(set(before) | set([key_id] if key_id else []))
+    if result['changed'] and not module.check_mode:
+        after = keys_of_role(cli.trust_dir, p['name'])
+    result.update(key_id=key_id, diff=dict(before={p['name']: before}, after={p['name']: after}))
+    return result
+
+
+def main():
+    argument_spec = dict(
+        name=dict(type='str', required=True),
+        src=dict(type='path'),
+        generate=dict(type='bool', default=False),
+        public_key_dir=dict(type='path'),
+        passphrase=dict(type='str', required=True, no_log=True),
+    )
+    argument_spec.update(TRUST_COMMON_ARGS)
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        mutually_exclusive=[('src', 'generate')],
+        required_if=[('generate', True, ('public_key_dir',))],
+    )
+    if not module.params['generate'] and not module.params['src']:
+        module.fail_json(msg='one of src (load a key) or generate=true is required')
+    try:
+        result = run(module)
+    except TrustError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

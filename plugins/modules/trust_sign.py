@@ -1,0 +1,226 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: dct.trust_stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: trust_sign
+short_description: Sign or revoke image tags with Docker Content Trust, only when needed
+version_added: 0.1.0
+description:
+  - Makes the trust data of tags match what you ask, with C(docker trust sign) and C(docker trust revoke).
+  - With I(state=present), a tag is signed only when it is unsigned, signed for a different digest than
+    the local image's, or not signed by I(signer). C(docker trust sign) pushes the image first.
+  - With I(state=absent), a signed tag's signature is revoked; an unsigned tag is left alone.
+  - Reads the current state with one C(docker trust inspect) per repository, whatever the number of tags.
+author:
+  - dct.trust_stack developers (@dct-trust-stack)
+extends_documentation_fragment:
+  - dct.trust_stack.trust
+options:
+  image:
+    description:
+      - One tag to sign, C([host[:port]/]name:tag). Mutually exclusive with I(repository).
+    type: str
+  repository:
+    description:
+      - The repository, C([host[:port]/]name), whose I(tags) to sign. Mutually exclusive with I(image).
+    type: str
+  tags:
+    description:
+      - Tags of I(repository). Required with I(repository).
+    type: list
+    elements: str
+  signer:
+    description:
+      - The signer (delegation) whose signature each tag must carry. Its private key must be in the
+        trust directory (see M(dct.trust_stack.trust_key)) and the signer added to the repository
+        (see M(dct.trust_stack.trust_signer)).
+      - Unset, any signature counts and the tag is signed with whatever keys the trust directory holds.
+    type: str
+  state:
+    description:
+      - C(present) signs, C(absent) revokes.
+    type: str
+    choices: [present, absent]
+    default: present
+  repository_passphrase:
+    description:
+      - Passphrase of the signer's (or the repository's targets) key, as C(DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE).
+    type: str
+  root_passphrase:
+    description:
+      - Passphrase of the root key, needed when signing initializes a repository with no trust data yet.
+    type: str
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+    support: full
+seealso:
+  - module: dct.trust_stack.trust_signer
+  - module: dct.trust_stack.trust_info
+'''
+
+EXAMPLES = r'''
+- name: Sign three tags as alice
+  dct.trust_stack.trust_sign:
+    repository: localhost:5000/team/app
+    tags: ["1.0", "1.1", latest]
+    signer: alice
+    server: https://localhost:4443
+    repository_passphrase: "{{ vault_alice_passphrase }}"
+
+- name: Revoke the signature of a withdrawn tag
+  dct.trust_stack.trust_sign:
+    image: localhost:5000/team/app:0.9
+    state: absent
+    repository_passphrase: "{{ vault_alice_passphrase }}"
+'''
+
+RETURN = r'''
+tags:
+  description: Per tag (C(repository:tag)), its signed C(digest) and C(signers) after the run (null when unsigned).
+  returned: always
+  type: dict
+  sample: {"localhost:5000/team/app:1.0": {"digest": "3c4e...", "signers": ["alice"]}}
+actions:
+  description: What was done (or, in check mode, would be done), one line per tag.
+  returned: always
+  type: list
+  elements: str
+  sample: ["sign localhost:5000/team/app:1.0 (unsigned)"]
+'''
+
+import json
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
+    TAG_RE, TRUST_COMMON_ARGS, TrustCLI, TrustError, check_signer_name, signed_tags, split_reference)
+
+
+class TrustSign(object):
+
+    def __init__(self, module):
+        self.module = module
+        p = module.params
+        if p['image']:
+            repository, tag = split_reference(p['image'])
+            if not tag:
+                raise TrustError('image "%s" has no tag: name the tag to sign' % p['image'])
+            self.repository, self.tags = repository, [tag]
+        else:
+            self.repository, tag = split_reference(p['repository'])
+            if tag:
+                raise TrustError('repository "%s" must not carry a tag; list tags in "tags"' % p['repository'])
+            self.tags = list(dict.fromkeys(p['tags']))
+            for t in self.tags:
+                if not TAG_RE.match(t):
+                    raise TrustError('tag "%s" is malformed' % t)
+        if p['signer']:
+            problem = check_signer_name(p['signer'])
+            if problem:
+                raise TrustError(problem)
+        self.cli = TrustCLI(module, root_passphrase=p['root_passphrase'], repository_passphrase=p['repository_passphrase'])
+
+    def local_digest(self, tag):
+        """The digest the registry knows this local image by, or None when never pushed; fail when absent."""
+        ref = '%s:%s' % (self.repository, tag)
+        rc, out, err = self.cli.run(['image', 'inspect', '--format', '{{json .RepoDigests}}', ref])
+        self.cli.calls.pop()
+        if rc != 0:
+            raise TrustError('image %s is not present locally: %s' % (ref, (err or out).strip()))
+        for entry in json.loads(out) or []:
+            name, dummy, digest = entry.partition('@sha256:')
+            if name == self.repository:
+                return digest
+        return None
+
+    def reason_to_sign(self, tag, current):
+        local = self.local_digest(tag)
+        if current is None:
+            return 'unsigned'
+        if local is None:
+            return 'local image not pushed yet'
+        if local != current['digest']:
+            return 'signed digest %s differs from local %s' % (current['digest'][:12], local[:12])
+        signer = self.module.params['signer']
+        if signer and signer not in current['signers']:
+            return 'not signed by %s' % signer
+        return None
+
+    def requested(self, data):
+        """The entries of data for the requested tags, keyed repository:tag."""
+        return dict(('%s:%s' % (self.repository, t), data.get(t)) for t in self.tags)
+
+    def run(self):
+        state = self.module.params['state']
+        before = signed_tags(self.cli.inspect(self.repository))
+        actions = []
+        for tag in self.tags:
+            ref = '%s:%s' % (self.repository, tag)
+            current = before.get(tag)
+            if state == 'present':
+                reason = self.reason_to_sign(tag, current)
+                if reason:
+                    actions.append(('sign', ref, reason))
+            elif current is not None:
+                actions.append(('revoke', ref, 'signed'))
+        if actions and not self.module.check_mode:
+            for verb, ref, dummy in actions:
+                if verb == 'sign':
+                    rc, out, err = self.cli.run(['trust', 'sign', ref])
+                else:
+                    rc, out, err = self.cli.run(['trust', 'revoke', '--yes', ref])
+                self.cli.fail_on(rc, out, err, 'docker trust %s %s' % (verb, ref))
+            after = signed_tags(self.cli.inspect(self.repository))
+        else:
+            after = dict(before)
+            for verb, ref, dummy in actions:
+                tag = ref.rsplit(':', 1)[1]
+                if verb == 'revoke':
+                    after.pop(tag, None)
+                else:
+                    after[tag] = {'digest': '(after signing)', 'signers': [self.module.params['signer'] or '(trust directory keys)']}
+        return dict(
+            changed=bool(actions),
+            actions=['%s %s (%s)' % a for a in actions],
+            tags=self.requested(after),
+            diff=dict(before=self.requested(before), after=self.requested(after)),
+        )
+
+
+def main():
+    argument_spec = dict(
+        image=dict(type='str'),
+        repository=dict(type='str'),
+        tags=dict(type='list', elements='str'),
+        signer=dict(type='str'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        repository_passphrase=dict(type='str', no_log=True),
+        root_passphrase=dict(type='str', no_log=True),
+    )
+    argument_spec.update(TRUST_COMMON_ARGS)
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=[('image', 'repository')],
+        required_one_of=[('image', 'repository')],
+        required_by={'repository': 'tags'},
+        supports_check_mode=True,
+    )
+    try:
+        result = TrustSign(module).run()
+    except TrustError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
