@@ -12,6 +12,10 @@ import hashlib
 import json
 import os
 import re
+import ssl
+
+from ansible.module_utils.six.moves.urllib.parse import urlparse
+from ansible.module_utils.urls import open_url
 
 try:
     from cryptography import x509
@@ -151,14 +155,24 @@ def key_id_from_pem(data, password=None):
     raise TrustError('unsupported PEM block "%s"' % kind)
 
 
-def key_id_from_file(path, password=None):
+def key_id_aliases(data):
+    """All IDs a public key or certificate may be listed under: for a certificate, its own ID and the
+    canonical ID of its public key (notary prints the latter for delegations); else the one ID."""
+    ids = [key_id_from_pem(data)]
+    blocks = list(_pem_blocks(data))
+    if blocks and blocks[0][0] == 'CERTIFICATE':
+        ids.append(_public_id(x509.load_der_x509_certificate(blocks[0][1]).public_key()))
+    return ids
+
+
+def key_id_from_file(path, password=None, aliases=False):
     try:
         with open(path, 'rb') as handle:
             data = handle.read()
     except (IOError, OSError) as exc:
         raise TrustError('cannot read key file %s: %s' % (path, exc))
     try:
-        return key_id_from_pem(data, password)
+        return key_id_aliases(data) if aliases else key_id_from_pem(data, password)
     except TrustError as exc:
         raise TrustError('%s: %s' % (path, exc))
     except ValueError as exc:
@@ -204,6 +218,31 @@ class TrustCLI(object):
             raise TrustError('%s %s timed out after %s s (option timeout)' % (self.binary, ' '.join(args), timeout))
         return rc, out, err
 
+    def server_url(self):
+        return self.params.get('server') or os.environ.get('DOCKER_CONTENT_TRUST_SERVER')
+
+    def check_server(self):
+        """Fail clearly when the notary server is unreachable or its certificate is not trusted by the
+        CA the docker CLI would use (<config_dir>/tls/<host:port>/ca.crt), before anything changes."""
+        url = self.server_url()
+        if not url:
+            return
+        parsed = urlparse(url)
+        hostport = parsed.netloc if parsed.port else '%s:443' % parsed.hostname
+        ca_file = os.path.join(self.config_dir, 'tls', parsed.netloc, 'ca.crt')
+        try:
+            open_url(url.rstrip('/') + '/_notary_server/health', method='GET', timeout=15, validate_certs=True,
+                     ca_path=ca_file if os.path.exists(ca_file) else None)
+        except ssl.SSLError as exc:
+            raise TrustError('the notary server %s is not trusted: %s (put its CA at %s)' % (url, exc, ca_file))
+        except Exception as exc:  # urllib wraps the reasons; tell certificate and network apart by text
+            text = str(getattr(exc, 'reason', exc))
+            if 'CERTIFICATE' in text.upper() or 'SSL' in text.upper():
+                raise TrustError('the notary server %s is not trusted: %s (put its CA at %s)' % (url, text, ca_file))
+            if getattr(exc, 'code', None):
+                raise TrustError('the notary server %s is not healthy: HTTP %s' % (url, exc.code))
+            raise TrustError('the notary server %s (%s) is unreachable: %s' % (url, hostport, text))
+
     def ensure_trust_command(self):
         """Fail clearly when this docker CLI has no `docker trust` (docker 29 moved it to a plugin)."""
         if self._checked:
@@ -220,6 +259,10 @@ class TrustCLI(object):
         """Trust data of a repository (all its signed tags), or None when it has none yet."""
         self.ensure_trust_command()
         rc, out, err = self.run(['trust', 'inspect', repository])
+        if 'using cached' in err:
+            # the CLI fell back to its local cache: the server did not answer
+            raise TrustError('the notary server for %s did not answer (the docker CLI fell back to cached trust '
+                             'data): %s' % (repository, err.strip().splitlines()[-1]))
         if rc == 0:
             data = json.loads(out)
             return data[0] if data else None
@@ -239,6 +282,40 @@ class TrustCLI(object):
         if rc != 0:
             message = (err or out).strip()
             raise TrustError('%s failed: %s' % (what, message))
+
+
+def keys_of_role(trust_dir, role):
+    """{key ID: PEM bytes} of the private keys of role in a docker trust directory."""
+    private = os.path.join(trust_dir, 'private')
+    found = {}
+    if os.path.isdir(private):
+        for entry in sorted(os.listdir(private)):
+            if entry.endswith('.key'):
+                with open(os.path.join(private, entry), 'rb') as handle:
+                    data = handle.read()
+                if pem_headers(data).get('role') == role:
+                    found[entry[:-len('.key')]] = data
+    return found
+
+
+def check_signer_key(trust_dir, role, passphrase):
+    """Fail before any change when the trust directory holds no private key of role, or no passphrase is given.
+
+    Whether the passphrase is right only the docker CLI can tell: notary's PKCS#8 encoding is one
+    cryptography refuses to read (OpenSSL reads it). See explain_sign_failure()."""
+    if not keys_of_role(trust_dir, role):
+        raise TrustError('no private key of signer "%s" in %s/private; load or generate it with '
+                         'dct.trust_stack.trust_key' % (role, trust_dir))
+    if not passphrase:
+        raise TrustError('the private key of signer "%s" is encrypted: repository_passphrase is required' % role)
+
+
+def explain_sign_failure(message, role):
+    """The docker CLI says 'could not find necessary signing keys' when a passphrase is wrong."""
+    if role and 'could not find necessary signing keys' in message:
+        return ('wrong repository_passphrase? The private key of signer "%s" is in the trust directory but '
+                'the docker CLI could not use it: %s' % (role, message))
+    return message
 
 
 def signer_keys(data):

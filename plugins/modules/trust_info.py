@@ -27,6 +27,11 @@ options:
     elements: str
     required: true
 attributes:
+  action_group:
+    description: Use C(group/dct.trust_stack.trust) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - dct.trust_stack.trust
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
     support: full
@@ -100,6 +105,7 @@ def main():
     try:
         wanted = [(ref,) + split_reference(ref) for ref in module.params['images']]
         cli = TrustCLI(module)
+        cli.check_server()
         repositories = {}
         for dummy, repository, dummy_tag in wanted:
             if repository not in repositories:

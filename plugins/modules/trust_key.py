@@ -47,6 +47,11 @@ options:
     type: str
     required: true
 attributes:
+  action_group:
+    description: Use C(group/dct.trust_stack.trust) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - dct.trust_stack.trust
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
     support: full
@@ -92,20 +97,7 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
-    TRUST_COMMON_ARGS, TrustCLI, TrustError, check_signer_name, key_id_from_file, pem_headers)
-
-
-def keys_of_role(trust_dir, role):
-    """Key IDs of the private keys of role in the trust directory."""
-    private = os.path.join(trust_dir, 'private')
-    found = []
-    if os.path.isdir(private):
-        for entry in sorted(os.listdir(private)):
-            if entry.endswith('.key'):
-                with open(os.path.join(private, entry), 'rb') as handle:
-                    if pem_headers(handle.read()).get('role') == role:
-                        found.append(entry[:-len('.key')])
-    return found
+    TRUST_COMMON_ARGS, TrustCLI, TrustError, check_signer_name, key_id_from_file, keys_of_role)
 
 
 def run(module):
@@ -114,7 +106,7 @@ def run(module):
     if problem:
         raise TrustError(problem)
     cli = TrustCLI(module, repository_passphrase=p['passphrase'])
-    before = keys_of_role(cli.trust_dir, p['name'])
+    before = sorted(keys_of_role(cli.trust_dir, p['name']))
     result = dict(changed=False)
 
     if p['generate']:
@@ -151,7 +143,7 @@ def run(module):
 
     after = before if not result['changed'] else sorted(set(before) | set([key_id] if key_id else []))
     if result['changed'] and not module.check_mode:
-        after = keys_of_role(cli.trust_dir, p['name'])
+        after = sorted(keys_of_role(cli.trust_dir, p['name']))
     result.update(key_id=key_id, diff=dict(before={p['name']: before}, after={p['name']: after}))
     return result
 

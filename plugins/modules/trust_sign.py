@@ -57,6 +57,11 @@ options:
       - Passphrase of the root key, needed when signing initializes a repository with no trust data yet.
     type: str
 attributes:
+  action_group:
+    description: Use C(group/dct.trust_stack.trust) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - dct.trust_stack.trust
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
     support: full
@@ -103,7 +108,7 @@ import json
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
-    TAG_RE, TRUST_COMMON_ARGS, TrustCLI, TrustError, check_signer_name, signed_tags, split_reference)
+    TAG_RE, TRUST_COMMON_ARGS, TrustCLI, TrustError, check_signer_key, check_signer_name, explain_sign_failure, signed_tags, split_reference)
 
 
 class TrustSign(object):
@@ -162,6 +167,7 @@ class TrustSign(object):
 
     def run(self):
         state = self.module.params['state']
+        self.cli.check_server()
         before = signed_tags(self.cli.inspect(self.repository))
         actions = []
         for tag in self.tags:
@@ -173,13 +179,18 @@ class TrustSign(object):
                     actions.append(('sign', ref, reason))
             elif current is not None:
                 actions.append(('revoke', ref, 'signed'))
+        signer = self.module.params['signer']
+        if signer and any(a[0] == 'sign' for a in actions):
+            check_signer_key(self.cli.trust_dir, signer, self.module.params['repository_passphrase'])
         if actions and not self.module.check_mode:
             for verb, ref, dummy in actions:
                 if verb == 'sign':
                     rc, out, err = self.cli.run(['trust', 'sign', ref])
                 else:
                     rc, out, err = self.cli.run(['trust', 'revoke', '--yes', ref])
-                self.cli.fail_on(rc, out, err, 'docker trust %s %s' % (verb, ref))
+                if rc != 0:
+                    raise TrustError('docker trust %s %s failed: %s'
+                                     % (verb, ref, explain_sign_failure((err or out).strip(), signer)))
             after = signed_tags(self.cli.inspect(self.repository))
         else:
             after = dict(before)

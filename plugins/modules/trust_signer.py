@@ -51,6 +51,11 @@ options:
     description: Passphrase of the repository's targets key (needed to change its signers).
     type: str
 attributes:
+  action_group:
+    description: Use C(group/dct.trust_stack.trust) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - dct.trust_stack.trust
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
     support: full
@@ -111,27 +116,32 @@ def run(module):
     problem = check_signer_name(p['name'])
     if problem:
         raise TrustError(problem)
-    wanted = []
+    aliases = []
     if p['state'] == 'present':
         if not p['keys']:
             raise TrustError('keys is required with state=present')
         for path in p['keys']:
             if not os.path.isfile(path):
                 raise TrustError('key file %s does not exist' % path)
-            wanted.append(key_id_from_file(path))
-        wanted = sorted(set(wanted))
+            aliases.append(key_id_from_file(path, aliases=True))
+    wanted = sorted(set(ids[0] for ids in aliases))
 
     cli = TrustCLI(module, root_passphrase=p['root_passphrase'], repository_passphrase=p['repository_passphrase'])
+    cli.check_server()
     data = cli.inspect(repository)
     current = signer_keys(data).get(p['name'], [])
+    # each wanted key is listed under one of its IDs, and nothing else is listed
+    matches = (len(current) == len(aliases)
+               and all(any(i in current for i in ids) for ids in aliases)
+               and all(any(c in ids for ids in aliases) for c in current))
     actions = []
-    if p['state'] == 'present' and current != wanted:
+    if p['state'] == 'present' and not matches:
         if data is None:
             if not p['root_passphrase'] or not p['repository_passphrase']:
                 raise TrustError('%s has no trust data yet: initializing it needs root_passphrase and '
                                  'repository_passphrase' % repository)
             actions.append('initialize %s' % repository)
-        if set(current) - set(wanted):
+        if [c for c in current if not any(c in ids for ids in aliases)]:
             actions.append('remove signer %s (holds keys not listed)' % p['name'])
         actions.append('add signer %s with %s' % (p['name'], ', '.join(k[:12] for k in wanted)))
     elif p['state'] == 'absent' and p['name'] in signer_keys(data):
@@ -150,8 +160,10 @@ def run(module):
             rc, out, err = cli.run(args + [p['name'], repository])
             cli.fail_on(rc, out, err, 'docker trust signer add %s %s' % (p['name'], repository))
         after = signer_keys(cli.inspect(repository)).get(p['name'], [])
+    elif p['state'] == 'present':
+        after = current if matches else wanted
     else:
-        after = wanted if p['state'] == 'present' else []
+        after = []
     return dict(changed=bool(actions), actions=actions, key_ids=after,
                 diff=dict(before={p['name']: current}, after={p['name']: after}))
 
