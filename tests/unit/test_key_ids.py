@@ -5,12 +5,11 @@ write <DOCKER_CONFIG>/trust/private/<key ID>.key, so the file name is the CLI's 
 """
 import os
 import pathlib
-import shutil
 import subprocess
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ansible_collections.dct.trust_stack.plugins.module_utils import trust
