@@ -17,6 +17,8 @@ fi
 mkdir -p .lab && chmod 0700 .lab
 echo "== make lab: deploying with inventory/lab (log: .lab/site.log)"
 ansible-playbook -i inventory/lab playbooks/site.yml | tee .lab/site.log
+echo "== make lab: signing and pulling the demo image (log: .lab/demo.log)"
+ansible-playbook -i inventory/lab playbooks/lab_demo.yml | tee .lab/demo.log
 grep -A3 'PLAY RECAP' .lab/site.log | tail -n +1
 cat <<EOT
 
@@ -29,7 +31,10 @@ host files:      /etc/dct-trust-stack/$stack/
 images:          $(docker images --format '{{.Repository}}:{{.Tag}}' 'dct/*' | tr '\n' ' ')
 containers:      $(docker ps --filter "name=^${stack}_" --format '{{.Names}}' | tr '\n' ' ')
 
-Try it:
+demo:            localhost:5000/demo/hello:1.0, signed by "demo"
+
+Try it (a login shell reads /etc/profile.d/dct-trust.sh):
+  bash -lc 'docker trust inspect --pretty localhost:5000/demo/hello'
   curl --cacert .lab/pki/ca.crt https://localhost:4443/_notary_server/health
   make clean-lab   # removes the lab's containers, networks and volumes
 EOT

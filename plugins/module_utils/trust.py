@@ -52,6 +52,15 @@ class TrustError(Exception):
     """A failure with a message meant for the user."""
 
 
+def run_module(module, action):
+    """Run action(module) and exit with its result, or fail with the TrustError it raised."""
+    try:
+        result = action(module)
+    except TrustError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
 def check_signer_name(name):
     """Return an error message for a signer name the docker CLI would refuse, else None."""
     if name in RESERVED_SIGNER_NAMES:

@@ -18,6 +18,7 @@ author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
   - dct.trust_stack.trust
+  - dct.trust_stack.attributes
 options:
   images:
     description:
@@ -27,17 +28,10 @@ options:
     elements: str
     required: true
 attributes:
-  action_group:
-    description: Use C(group/dct.trust_stack.trust) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - dct.trust_stack.trust
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Read-only; runs in check mode too.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
 '''
 
@@ -88,7 +82,7 @@ tags:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
-    TRUST_COMMON_ARGS, TrustCLI, TrustError, signed_tags, signer_keys, split_reference)
+    TRUST_COMMON_ARGS, TrustCLI, run_module, signed_tags, signer_keys, split_reference)
 
 
 def describe(data):
@@ -98,25 +92,26 @@ def describe(data):
     return dict(exists=True, signed_tags=signed_tags(data), signers=signer_keys(data), administrative_keys=admin)
 
 
+def run(module):
+    wanted = [(ref,) + split_reference(ref) for ref in module.params['images']]
+    cli = TrustCLI(module)
+    cli.check_server()
+    repositories = {}
+    for dummy, repository, dummy_tag in wanted:
+        if repository not in repositories:
+            repositories[repository] = describe(cli.inspect(repository))
+    tags = {}
+    for dummy, repository, tag in wanted:
+        if tag:
+            tags['%s:%s' % (repository, tag)] = repositories[repository]['signed_tags'].get(tag)
+    return dict(changed=False, repositories=repositories, tags=tags)
+
+
 def main():
     argument_spec = dict(images=dict(type='list', elements='str', required=True))
     argument_spec.update(TRUST_COMMON_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        wanted = [(ref,) + split_reference(ref) for ref in module.params['images']]
-        cli = TrustCLI(module)
-        cli.check_server()
-        repositories = {}
-        for dummy, repository, dummy_tag in wanted:
-            if repository not in repositories:
-                repositories[repository] = describe(cli.inspect(repository))
-        tags = {}
-        for dummy, repository, tag in wanted:
-            if tag:
-                tags['%s:%s' % (repository, tag)] = repositories[repository]['signed_tags'].get(tag)
-    except TrustError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, repositories=repositories, tags=tags)
+    run_module(module, run)
 
 
 if __name__ == '__main__':

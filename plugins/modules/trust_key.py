@@ -20,6 +20,7 @@ author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
   - dct.trust_stack.trust
+  - dct.trust_stack.attributes
 options:
   name:
     description:
@@ -47,16 +48,9 @@ options:
     type: str
     required: true
 attributes:
-  action_group:
-    description: Use C(group/dct.trust_stack.trust) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - dct.trust_stack.trust
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
     details: the key IDs of role I(name) in the trust directory before and after.
 seealso:
@@ -97,7 +91,7 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
-    TRUST_COMMON_ARGS, TrustCLI, TrustError, check_signer_name, key_id_from_file, keys_of_role)
+    TRUST_COMMON_ARGS, TrustCLI, TrustError, run_module, check_signer_name, key_id_from_file, keys_of_role)
 
 
 def run(module):
@@ -165,11 +159,7 @@ def main():
     )
     if not module.params['generate'] and not module.params['src']:
         module.fail_json(msg='one of src (load a key) or generate=true is required')
-    try:
-        result = run(module)
-    except TrustError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_module(module, run)
 
 
 if __name__ == '__main__':

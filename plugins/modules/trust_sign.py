@@ -21,6 +21,7 @@ author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
   - dct.trust_stack.trust
+  - dct.trust_stack.attributes
 options:
   image:
     description:
@@ -57,16 +58,9 @@ options:
       - Passphrase of the root key, needed when signing initializes a repository with no trust data yet.
     type: str
 attributes:
-  action_group:
-    description: Use C(group/dct.trust_stack.trust) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - dct.trust_stack.trust
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
 seealso:
   - module: dct.trust_stack.trust_signer
@@ -108,7 +102,7 @@ import json
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
-    TAG_RE, TRUST_COMMON_ARGS, TrustCLI, TrustError, check_signer_key, check_signer_name, explain_sign_failure, signed_tags, split_reference)
+    TAG_RE, TRUST_COMMON_ARGS, TrustCLI, TrustError, run_module, check_signer_key, check_signer_name, explain_sign_failure, signed_tags, split_reference)
 
 
 class TrustSign(object):
@@ -226,11 +220,7 @@ def main():
         required_by={'repository': 'tags'},
         supports_check_mode=True,
     )
-    try:
-        result = TrustSign(module).run()
-    except TrustError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_module(module, lambda m: TrustSign(m).run())
 
 
 if __name__ == '__main__':

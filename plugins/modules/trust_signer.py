@@ -24,6 +24,7 @@ author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
   - dct.trust_stack.trust
+  - dct.trust_stack.attributes
 options:
   repository:
     description: The repository, C([host[:port]/]name).
@@ -51,16 +52,9 @@ options:
     description: Passphrase of the repository's targets key (needed to change its signers).
     type: str
 attributes:
-  action_group:
-    description: Use C(group/dct.trust_stack.trust) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - dct.trust_stack.trust
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
     details: the signer's key IDs before and after.
 seealso:
@@ -105,7 +99,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
-    TRUST_COMMON_ARGS, TrustCLI, TrustError, check_signer_name, key_id_from_file, signer_keys, split_reference)
+    TRUST_COMMON_ARGS, TrustCLI, TrustError, run_module, check_signer_name, key_id_from_file, signer_keys, split_reference)
 
 
 def run(module):
@@ -180,11 +174,7 @@ def main():
     argument_spec.update(TRUST_COMMON_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_if=[('state', 'present', ('keys',))])
-    try:
-        result = run(module)
-    except TrustError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_module(module, run)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,23 @@
+# -*- coding: utf-8 -*-
+# Copyright: dct.trust_stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    # The attribute descriptions every trust module shares; each module states its own support.
+    DOCUMENTATION = r'''
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+  action_group:
+    description: Use C(group/dct.trust_stack.trust) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - dct.trust_stack.trust
+'''
