@@ -44,7 +44,6 @@ _HOST = r'(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0
 _COMPONENT = r'(?:[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)'
 _REPOSITORY = r'(?:%s/)?%s(?:/%s)*' % (_HOST, _COMPONENT, _COMPONENT)
 TAG_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$')
-REPOSITORY_RE = re.compile(r'^%s$' % _REPOSITORY)
 REFERENCE_RE = re.compile(r'^(?P<repository>%s)(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?$' % _REPOSITORY)
 
 
@@ -196,7 +195,6 @@ class TrustCLI(object):
     def __init__(self, module, root_passphrase=None, repository_passphrase=None):
         self.module = module
         self.params = module.params
-        self.calls = []
         self.root_passphrase = root_passphrase
         self.repository_passphrase = repository_passphrase
         self.config_dir = self.params.get('config_dir') or os.path.join(os.path.expanduser('~'), '.docker')
@@ -221,7 +219,6 @@ class TrustCLI(object):
         """Run the docker CLI with args; return (rc, stdout, stderr). stdin is empty, so a prompt fails."""
         timeout = str(self.params.get('timeout') or 120)
         cmd = ['timeout', '--kill-after=5', timeout, self.binary] + list(args)
-        self.calls.append(list(args))
         rc, out, err = self.module.run_command(cmd, data=b'', binary_data=True, environ_update=self.environment())
         if rc == 124:
             raise TrustError('%s %s timed out after %s s (option timeout)' % (self.binary, ' '.join(args), timeout))
@@ -257,7 +254,6 @@ class TrustCLI(object):
         if self._checked:
             return
         rc, out, err = self.run(['trust', '--help'])
-        self.calls.pop()
         if rc != 0 or 'inspect' not in out:
             raise TrustError('the docker CLI at %s has no "docker trust" command (docker CLI 29 moved it into a '
                              'plugin; install it or point docker_cli at a CLI that has it): %s'

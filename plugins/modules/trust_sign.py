@@ -133,7 +133,6 @@ class TrustSign(object):
         """The digest the registry knows this local image by, or None when never pushed; fail when absent."""
         ref = '%s:%s' % (self.repository, tag)
         rc, out, err = self.cli.run(['image', 'inspect', '--format', '{{json .RepoDigests}}', ref])
-        self.cli.calls.pop()
         if rc != 0:
             raise TrustError('image %s is not present locally: %s' % (ref, (err or out).strip()))
         for entry in json.loads(out) or []:
