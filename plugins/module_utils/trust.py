@@ -43,8 +43,9 @@ RESERVED_SIGNER_NAMES = ('releases',)
 _HOST = r'(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?)'
 _COMPONENT = r'(?:[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)'
 _REPOSITORY = r'(?:%s/)?%s(?:/%s)*' % (_HOST, _COMPONENT, _COMPONENT)
-TAG_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$')
-REFERENCE_RE = re.compile(r'^(?P<repository>%s)(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?$' % _REPOSITORY)
+_TAG = r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}'
+TAG_RE = re.compile(r'^%s$' % _TAG)
+REFERENCE_RE = re.compile(r'^(?P<repository>%s)(?::(?P<tag>%s))?$' % (_REPOSITORY, _TAG))
 
 
 class TrustError(Exception):
@@ -61,12 +62,11 @@ def run_module(module, action):
 
 
 def check_signer_name(name):
-    """Return an error message for a signer name the docker CLI would refuse, else None."""
+    """Raise TrustError for a signer name the docker CLI would refuse."""
     if name in RESERVED_SIGNER_NAMES:
-        return 'signer name "%s" is reserved by docker trust' % name
+        raise TrustError('signer name "%s" is reserved by docker trust' % name)
     if not SIGNER_NAME_RE.match(name or ''):
-        return 'signer name "%s" is invalid: it must match %s' % (name, SIGNER_NAME_RE.pattern)
-    return None
+        raise TrustError('signer name "%s" is invalid: it must match %s' % (name, SIGNER_NAME_RE.pattern))
 
 
 def split_reference(ref):

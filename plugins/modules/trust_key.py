@@ -96,9 +96,7 @@ from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
 
 def run(module):
     p = module.params
-    problem = check_signer_name(p['name'])
-    if problem:
-        raise TrustError(problem)
+    check_signer_name(p['name'])
     cli = TrustCLI(module, repository_passphrase=p['passphrase'])
     before = sorted(keys_of_role(cli.trust_dir, p['name']))
     result = dict(changed=False)

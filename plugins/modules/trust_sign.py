@@ -124,9 +124,7 @@ class TrustSign(object):
                 if not TAG_RE.match(t):
                     raise TrustError('tag "%s" is malformed' % t)
         if p['signer']:
-            problem = check_signer_name(p['signer'])
-            if problem:
-                raise TrustError(problem)
+            check_signer_name(p['signer'])
         self.cli = TrustCLI(module, root_passphrase=p['root_passphrase'], repository_passphrase=p['repository_passphrase'])
 
     def local_digest(self, tag):

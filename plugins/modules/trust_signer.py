@@ -107,13 +107,9 @@ def run(module):
     repository, tag = split_reference(p['repository'])
     if tag:
         raise TrustError('repository "%s" must not carry a tag' % p['repository'])
-    problem = check_signer_name(p['name'])
-    if problem:
-        raise TrustError(problem)
+    check_signer_name(p['name'])
     aliases = []
-    if p['state'] == 'present':
-        if not p['keys']:
-            raise TrustError('keys is required with state=present')
+    if p['state'] == 'present':  # required_if makes sure keys are given
         for path in p['keys']:
             if not os.path.isfile(path):
                 raise TrustError('key file %s does not exist' % path)
@@ -123,11 +119,13 @@ def run(module):
     cli = TrustCLI(module, root_passphrase=p['root_passphrase'], repository_passphrase=p['repository_passphrase'])
     cli.check_server()
     data = cli.inspect(repository)
-    current = signer_keys(data).get(p['name'], [])
+    signers = signer_keys(data)
+    current = signers.get(p['name'], [])
+    # IDs the signer holds that belong to none of the wanted keys
+    extra = [c for c in current if not any(c in ids for ids in aliases)]
     # each wanted key is listed under one of its IDs, and nothing else is listed
-    matches = (len(current) == len(aliases)
-               and all(any(i in current for i in ids) for ids in aliases)
-               and all(any(c in ids for ids in aliases) for c in current))
+    matches = (len(current) == len(aliases) and not extra
+               and all(any(i in current for i in ids) for ids in aliases))
     actions = []
     if p['state'] == 'present' and not matches:
         if data is None:
@@ -135,10 +133,10 @@ def run(module):
                 raise TrustError('%s has no trust data yet: initializing it needs root_passphrase and '
                                  'repository_passphrase' % repository)
             actions.append('initialize %s' % repository)
-        if [c for c in current if not any(c in ids for ids in aliases)]:
+        if extra:
             actions.append('remove signer %s (holds keys not listed)' % p['name'])
         actions.append('add signer %s with %s' % (p['name'], ', '.join(k[:12] for k in wanted)))
-    elif p['state'] == 'absent' and p['name'] in signer_keys(data):
+    elif p['state'] == 'absent' and p['name'] in signers:
         actions.append('remove signer %s' % p['name'])
 
     if actions and not module.check_mode:

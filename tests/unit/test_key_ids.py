@@ -112,7 +112,11 @@ def test_not_a_key(tmp_path):
     ('releases', False), ('Alice', False), ('-x', False), ('a b', False), ('', False), ('ali;ce', False),
 ])
 def test_signer_names(name, ok):
-    assert (trust.check_signer_name(name) is None) == ok
+    if ok:
+        trust.check_signer_name(name)
+    else:
+        with pytest.raises(trust.TrustError, match='signer name'):
+            trust.check_signer_name(name)
 
 
 @pytest.mark.parametrize('ref,expected', [
