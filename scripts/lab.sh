@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make lab`: build the images, deploy the lab stack on this machine with
 # inventory/lab, and print where things are. `--destroy` removes the lab's
-# containers, networks and volumes (not .lab/ and not the images).
+# containers, networks and volumes (not .lab/ and not the images), and the
+# docker CLI's cached trust data of the lab registry's repositories, which would
+# otherwise disagree with the new, empty notary database.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -11,6 +13,7 @@ if [ "${1:-}" = "--destroy" ]; then
   docker ps -aq --filter "name=^${stack}_" | xargs -r docker rm -f
   docker network ls -q --filter "name=^${stack}_" | xargs -r docker network rm
   docker volume ls -q --filter "name=^${stack}_" | xargs -r docker volume rm
+  rm -rf "${HOME}/.docker/trust/tuf/localhost:5000"
   exit 0
 fi
 

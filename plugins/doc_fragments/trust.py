@@ -16,11 +16,24 @@ options:
         (docker 20.10 to 28 do; docker 29 moved it into a plugin).
     type: str
     default: docker
+notes:
+  - The docker CLI runs with its standard input closed and passphrases only in its environment
+    (C(DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE), C(DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)), so it
+    never prompts; a missing passphrase is an error that says so.
+requirements:
+  - the docker CLI with C(docker trust), 20.10 or later
+  - cryptography (Python) on the managed host
+'''
+
+    # The notary server and the client configuration: every module (dct.trust_stack.trust.server);
+    # the modules that run the docker CLI add DOCUMENTATION above (dct.trust_stack.trust).
+    SERVER = r'''
+options:
   server:
     description:
-      - URL of the notary server, passed as C(DOCKER_CONTENT_TRUST_SERVER).
-      - Its CA must be at C(<config_dir>/tls/<host:port>/ca.crt).
-      - Unset, the docker CLI uses C(DOCKER_CONTENT_TRUST_SERVER) from the environment or its default.
+      - URL of the notary server, passed to the docker CLI as C(DOCKER_CONTENT_TRUST_SERVER).
+      - Its CA must be at C(<config_dir>/tls/<host:port>/ca.crt), where the docker CLI looks for it.
+      - Unset, C(DOCKER_CONTENT_TRUST_SERVER) from the environment is used.
     type: str
   config_dir:
     description:
@@ -30,14 +43,7 @@ options:
     type: path
   timeout:
     description:
-      - Seconds after which one docker CLI call is stopped and the module fails.
+      - Seconds after which one docker or notary CLI call is stopped and the module fails.
     type: int
     default: 120
-notes:
-  - The docker CLI runs with its standard input closed and passphrases only in its environment
-    (C(DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE), C(DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)), so it
-    never prompts; a missing passphrase is an error that says so.
-requirements:
-  - the docker CLI with C(docker trust), 20.10 or later
-  - cryptography (Python) on the managed host
 '''

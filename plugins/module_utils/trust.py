@@ -27,13 +27,14 @@ except ImportError as exc:  # pragma: no cover - reported by the modules
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR = exc
 
-# Options every trust module takes (documented in doc_fragments/trust.py).
-TRUST_COMMON_ARGS = dict(
-    docker_cli=dict(type='str', default='docker'),
+# Options every module that talks to a notary server takes (doc_fragments/trust.py, SERVER).
+SERVER_ARGS = dict(
     server=dict(type='str'),
     config_dir=dict(type='path'),
     timeout=dict(type='int', default=120),
 )
+# ... and the modules that run the docker CLI (doc_fragments/trust.py, DOCUMENTATION).
+TRUST_COMMON_ARGS = dict(SERVER_ARGS, docker_cli=dict(type='str', default='docker'))
 
 # docker/cli: signer names; 'releases' is reserved.
 SIGNER_NAME_RE = re.compile(r'^[a-z0-9][a-z0-9_-]*$')
@@ -147,20 +148,30 @@ def key_id_from_pem(data, password=None):
     if kind == 'PUBLIC KEY':
         return _public_id(serialization.load_der_public_key(der))
     if 'PRIVATE KEY' in kind:
-        secret = password.encode('utf-8') if isinstance(password, str) else password
-        if kind == 'ENCRYPTED PRIVATE KEY' and not secret:
+        encrypted = kind == 'ENCRYPTED PRIVATE KEY' or 'ENCRYPTED' in pem_headers(data).get('Proc-Type', '')
+        # a passphrase given for an unencrypted key is not used (it encrypts the key in the trust directory)
+        secret = (password.encode('utf-8') if isinstance(password, str) else password) if encrypted else None
+        if encrypted and not secret:
             raise TrustError('the private key is encrypted and no passphrase was given')
         try:
-            if kind == 'EC PRIVATE KEY' or kind == 'RSA PRIVATE KEY':
-                rebuilt = b'-----BEGIN %s-----\n%s\n-----END %s-----\n' % (
+            if kind in ('EC PRIVATE KEY', 'RSA PRIVATE KEY'):
+                # traditional OpenSSL PEM: rebuilt without notary's role/gun headers unless it is encrypted
+                pem = data if encrypted else b'-----BEGIN %s-----\n%s\n-----END %s-----\n' % (
                     kind.encode(), base64.encodebytes(der).strip(), kind.encode())
-                key = serialization.load_pem_private_key(rebuilt, password=secret)
+                key = serialization.load_pem_private_key(pem if isinstance(pem, bytes) else pem.encode(), password=secret)
             else:
                 key = serialization.load_der_private_key(der, password=secret)
         except (ValueError, TypeError) as exc:
             raise TrustError('cannot read the private key (wrong passphrase?): %s' % exc)
         return _public_id(key.public_key())
     raise TrustError('unsupported PEM block "%s"' % kind)
+
+
+def certificate_not_before(pem):
+    """The notBefore of a PEM certificate, timezone-aware UTC."""
+    if not HAS_CRYPTOGRAPHY:
+        raise TrustError('the cryptography Python library is required: %s' % CRYPTOGRAPHY_IMPORT_ERROR)
+    return x509.load_pem_x509_certificate(pem).not_valid_before_utc
 
 
 def key_id_aliases(data):
@@ -189,20 +200,100 @@ def key_id_from_file(path, password=None, aliases=False):
 
 # ---------------------------------------------------------------- the CLI
 
-class TrustCLI(object):
-    """Runs `docker trust ...` for a module: no stdin, passphrases through the environment only."""
+class ServerClient(object):
+    """What the docker and the notary CLI wrappers share: the docker config directory and its trust
+    directory, the notary server and the CA it is verified with, and running a binary with a timeout,
+    no stdin and secrets in its environment only."""
 
-    def __init__(self, module, root_passphrase=None, repository_passphrase=None):
+    cli_option = None      # the module option naming the binary
+    cli_default = None
+
+    def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.root_passphrase = root_passphrase
-        self.repository_passphrase = repository_passphrase
         self.config_dir = self.params.get('config_dir') or os.path.join(os.path.expanduser('~'), '.docker')
         self.trust_dir = os.path.join(self.config_dir, 'trust')
-        cli = self.params.get('docker_cli') or 'docker'
-        self.binary = cli if os.path.sep in cli else module.get_bin_path(cli)
-        if not self.binary or not os.access(self.binary, os.X_OK):
-            raise TrustError('docker CLI "%s" not found or not executable (option docker_cli)' % cli)
+        self._binary = None
+        self._server_ok = False
+
+    @property
+    def binary(self):
+        """The CLI's path, looked up when first needed (reading metadata over HTTPS needs no CLI)."""
+        if self._binary is None:
+            cli = self.params.get(self.cli_option) or self.cli_default
+            found = cli if os.path.sep in cli else self.module.get_bin_path(cli)
+            if not found or not os.access(found, os.X_OK):
+                raise TrustError('%s CLI "%s" not found or not executable (option %s)' % (self.cli_default, cli, self.cli_option))
+            self._binary = found
+        return self._binary
+
+    def environment(self):
+        raise NotImplementedError
+
+    def command(self, args):
+        return [self.binary] + list(args)
+
+    def run(self, args):
+        """Run the CLI with args; return (rc, stdout, stderr). stdin is empty, so a prompt fails."""
+        timeout = str(self.params.get('timeout') or 120)
+        cmd = ['timeout', '--kill-after=5', timeout] + self.command(args)
+        rc, out, err = self.module.run_command(cmd, data=b'', binary_data=True, environ_update=self.environment())
+        if rc == 124:
+            raise TrustError('%s %s timed out after %s s (option timeout)' % (self.binary, ' '.join(args), timeout))
+        return rc, out, err
+
+    def fail_on(self, rc, out, err, what):
+        if rc != 0:
+            message = (err or out).strip()
+            raise TrustError('%s failed: %s' % (what, message))
+
+    def server_url(self):
+        return self.params.get('server') or os.environ.get('DOCKER_CONTENT_TRUST_SERVER')
+
+    def ca_file(self):
+        """Where the docker CLI looks for the notary server's CA: <config_dir>/tls/<host:port>/ca.crt."""
+        return os.path.join(self.config_dir, 'tls', urlparse(self.server_url()).netloc, 'ca.crt')
+
+    def get(self, path):
+        """GET path from the notary server, verified with the CA the docker CLI would use; return the body.
+        Raise TrustError saying whether the server is untrusted, unhealthy or unreachable."""
+        url = self.server_url()
+        parsed = urlparse(url)
+        hostport = parsed.netloc if parsed.port else '%s:443' % parsed.hostname
+        ca_file = self.ca_file()
+        try:
+            response = open_url(url.rstrip('/') + path, method='GET', timeout=15, validate_certs=True,
+                                ca_path=ca_file if os.path.exists(ca_file) else None)
+            return response.read()
+        except ssl.SSLError as exc:
+            raise TrustError('the notary server %s is not trusted: %s (put its CA at %s)' % (url, exc, ca_file))
+        except Exception as exc:  # urllib wraps the reasons; tell certificate and network apart by text
+            text = str(getattr(exc, 'reason', exc))
+            if 'CERTIFICATE' in text.upper() or 'SSL' in text.upper():
+                raise TrustError('the notary server %s is not trusted: %s (put its CA at %s)' % (url, text, ca_file))
+            if getattr(exc, 'code', None):
+                raise TrustError('the notary server %s answered HTTP %s for %s' % (url, exc.code, path))
+            raise TrustError('the notary server %s (%s) is unreachable: %s' % (url, hostport, text))
+
+    def check_server(self):
+        """Fail clearly, before anything changes, when the notary server is unreachable, unhealthy or not
+        trusted by the CA the docker CLI would use."""
+        if not self.server_url():
+            return
+        self.get('/_notary_server/health')
+        self._server_ok = True
+
+
+class TrustCLI(ServerClient):
+    """Runs `docker trust ...` for a module: no stdin, passphrases through the environment only."""
+
+    cli_option = 'docker_cli'
+    cli_default = 'docker'
+
+    def __init__(self, module, root_passphrase=None, repository_passphrase=None):
+        super(TrustCLI, self).__init__(module)
+        self.root_passphrase = root_passphrase
+        self.repository_passphrase = repository_passphrase
         self._checked = False
 
     def environment(self):
@@ -214,40 +305,6 @@ class TrustCLI(object):
         if self.repository_passphrase:
             env['DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE'] = self.repository_passphrase
         return env
-
-    def run(self, args):
-        """Run the docker CLI with args; return (rc, stdout, stderr). stdin is empty, so a prompt fails."""
-        timeout = str(self.params.get('timeout') or 120)
-        cmd = ['timeout', '--kill-after=5', timeout, self.binary] + list(args)
-        rc, out, err = self.module.run_command(cmd, data=b'', binary_data=True, environ_update=self.environment())
-        if rc == 124:
-            raise TrustError('%s %s timed out after %s s (option timeout)' % (self.binary, ' '.join(args), timeout))
-        return rc, out, err
-
-    def server_url(self):
-        return self.params.get('server') or os.environ.get('DOCKER_CONTENT_TRUST_SERVER')
-
-    def check_server(self):
-        """Fail clearly when the notary server is unreachable or its certificate is not trusted by the
-        CA the docker CLI would use (<config_dir>/tls/<host:port>/ca.crt), before anything changes."""
-        url = self.server_url()
-        if not url:
-            return
-        parsed = urlparse(url)
-        hostport = parsed.netloc if parsed.port else '%s:443' % parsed.hostname
-        ca_file = os.path.join(self.config_dir, 'tls', parsed.netloc, 'ca.crt')
-        try:
-            open_url(url.rstrip('/') + '/_notary_server/health', method='GET', timeout=15, validate_certs=True,
-                     ca_path=ca_file if os.path.exists(ca_file) else None)
-        except ssl.SSLError as exc:
-            raise TrustError('the notary server %s is not trusted: %s (put its CA at %s)' % (url, exc, ca_file))
-        except Exception as exc:  # urllib wraps the reasons; tell certificate and network apart by text
-            text = str(getattr(exc, 'reason', exc))
-            if 'CERTIFICATE' in text.upper() or 'SSL' in text.upper():
-                raise TrustError('the notary server %s is not trusted: %s (put its CA at %s)' % (url, text, ca_file))
-            if getattr(exc, 'code', None):
-                raise TrustError('the notary server %s is not healthy: HTTP %s' % (url, exc.code))
-            raise TrustError('the notary server %s (%s) is unreachable: %s' % (url, hostport, text))
 
     def ensure_trust_command(self):
         """Fail clearly when this docker CLI has no `docker trust` (docker 29 moved it to a plugin)."""
@@ -265,9 +322,14 @@ class TrustCLI(object):
         self.ensure_trust_command()
         rc, out, err = self.run(['trust', 'inspect', repository])
         if 'using cached' in err:
-            # the CLI fell back to its local cache: the server did not answer
+            # the CLI fell back to its local cache: the server did not give it the repository's metadata
+            last = err.strip().splitlines()[-1]
+            if self._server_ok:
+                raise TrustError('the notary server answers but has no trust data for %s that matches the docker '
+                                 'CLI\'s cache in %s/tuf/%s (was the server reset? then remove that cache '
+                                 'directory): %s' % (repository, self.trust_dir, repository, last))
             raise TrustError('the notary server for %s did not answer (the docker CLI fell back to cached trust '
-                             'data): %s' % (repository, err.strip().splitlines()[-1]))
+                             'data): %s' % (repository, last))
         if rc == 0:
             data = json.loads(out)
             return data[0] if data else None
@@ -283,10 +345,51 @@ class TrustCLI(object):
             return None
         raise TrustError('docker trust inspect %s failed: %s' % (repository, message))
 
-    def fail_on(self, rc, out, err, what):
-        if rc != 0:
-            message = (err or out).strip()
-            raise TrustError('%s failed: %s' % (what, message))
+
+class NotaryCLI(ServerClient):
+    """Runs the notary CLI on the docker trust directory (`notary -s <server> -d <config_dir>/trust`),
+    with the CA the docker CLI uses; passphrases as NOTARY_<ROLE>_PASSPHRASE in its environment only."""
+
+    cli_option = 'notary_cli'
+    cli_default = 'notary'
+
+    def __init__(self, module, passphrases):
+        super(NotaryCLI, self).__init__(module)
+        if not self.server_url():
+            raise TrustError('no notary server: set the option server (or DOCKER_CONTENT_TRUST_SERVER)')
+        self.passphrases = passphrases
+
+    def environment(self):
+        return dict(('NOTARY_%s_PASSPHRASE' % role.upper(), value)
+                    for role, value in self.passphrases.items() if value)
+
+    def command(self, args):
+        return [self.binary, '-s', self.server_url(), '-d', self.trust_dir, '--tlscacert', self.ca_file()] + list(args)
+
+    def metadata(self, gun, role):
+        """The signed part of a role's metadata (root, targets, targets/<name>...) on the server, or None
+        when the server has none."""
+        try:
+            return json.loads(self.get('/v2/%s/_trust/tuf/%s.json' % (gun, role)))['signed']
+        except TrustError as exc:
+            if 'HTTP 404' in str(exc):
+                return None
+            raise
+
+    def root_metadata(self, gun):
+        """The signed part of the repository's root.json on the server; TrustError when it has no trust data."""
+        root = self.metadata(gun, 'root')
+        if root is None:
+            raise TrustError('%s has no trust data on %s yet: sign a tag first' % (gun, self.server_url()))
+        return root
+
+    def change(self, gun, steps, what):
+        """Stage each notary command of steps, then publish; on a failure drop what was staged and raise."""
+        for args in list(steps) + [['publish', gun]]:
+            rc, out, err = self.run(args)
+            if rc != 0:
+                self.run(['reset', '--all', gun])
+                self.fail_on(rc, out, err, '%s (notary %s)' % (what, ' '.join(args[:2])))
 
 
 def keys_of_role(trust_dir, role):

@@ -18,6 +18,7 @@ author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
   - dct.trust_stack.trust
+  - dct.trust_stack.trust.server
   - dct.trust_stack.attributes
 options:
   images:

@@ -20,6 +20,7 @@ author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
   - dct.trust_stack.trust
+  - dct.trust_stack.trust.server
   - dct.trust_stack.attributes
 options:
   name:

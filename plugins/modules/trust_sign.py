@@ -16,11 +16,13 @@ description:
   - With I(state=present), a tag is signed only when it is unsigned, signed for a different digest than
     the local image's, or not signed by I(signer). C(docker trust sign) pushes the image first.
   - With I(state=absent), a signed tag's signature is revoked; an unsigned tag is left alone.
-  - Reads the current state with one C(docker trust inspect) per repository, whatever the number of tags.
+  - Reads the current state with one C(docker trust inspect) per repository and one C(docker image inspect)
+    of all its tags, whatever the number of tags.
 author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
   - dct.trust_stack.trust
+  - dct.trust_stack.trust.server
   - dct.trust_stack.attributes
 options:
   image:
@@ -127,20 +129,24 @@ class TrustSign(object):
             check_signer_name(p['signer'])
         self.cli = TrustCLI(module, root_passphrase=p['root_passphrase'], repository_passphrase=p['repository_passphrase'])
 
-    def local_digest(self, tag):
-        """The digest the registry knows this local image by, or None when never pushed; fail when absent."""
-        ref = '%s:%s' % (self.repository, tag)
-        rc, out, err = self.cli.run(['image', 'inspect', '--format', '{{json .RepoDigests}}', ref])
-        if rc != 0:
-            raise TrustError('image %s is not present locally: %s' % (ref, (err or out).strip()))
-        for entry in json.loads(out) or []:
-            name, dummy, digest = entry.partition('@sha256:')
-            if name == self.repository:
-                return digest
-        return None
+    def local_digests(self):
+        """{tag: the digest the registry knows the local image by, or None when never pushed}, from one
+        `docker image inspect` of every tag; fail when an image is not present locally."""
+        refs = ['%s:%s' % (self.repository, t) for t in self.tags]
+        rc, out, err = self.cli.run(['image', 'inspect', '--format', '{{json .RepoDigests}}'] + refs)
+        lines = out.splitlines()
+        if rc != 0 or len(lines) != len(refs):
+            raise TrustError('image not present locally: %s' % (err or out).strip())
+        digests = {}
+        for tag, line in zip(self.tags, lines):
+            digests[tag] = None
+            for entry in json.loads(line) or []:
+                name, dummy, digest = entry.partition('@sha256:')
+                if name == self.repository:
+                    digests[tag] = digest
+        return digests
 
-    def reason_to_sign(self, tag, current):
-        local = self.local_digest(tag)
+    def reason_to_sign(self, current, local):
         if current is None:
             return 'unsigned'
         if local is None:
@@ -161,11 +167,12 @@ class TrustSign(object):
         self.cli.check_server()
         before = signed_tags(self.cli.inspect(self.repository))
         actions = []
+        local = self.local_digests() if state == 'present' else {}
         for tag in self.tags:
             ref = '%s:%s' % (self.repository, tag)
             current = before.get(tag)
             if state == 'present':
-                reason = self.reason_to_sign(tag, current)
+                reason = self.reason_to_sign(current, local[tag])
                 if reason:
                     actions.append(('sign', ref, reason))
             elif current is not None:

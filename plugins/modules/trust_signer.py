@@ -13,17 +13,25 @@ short_description: Add or remove a signer (delegation) of a repository's Docker 
 version_added: 0.1.0
 description:
   - Makes the signer I(name) of I(repository) hold exactly the keys in I(keys) (I(state=present)), or
-    removes it (I(state=absent)), with C(docker trust signer add) and C(docker trust signer remove).
+    removes it (I(state=absent)). A new signer is added with C(docker trust signer add); key changes and
+    removals are made with the notary CLI on the same trust directory (see I(notary_cli)).
   - Compares the TUF key IDs of I(keys), computed locally, with what C(docker trust inspect) shows, and
     publishes nothing when they already match.
   - A repository with no trust data yet is initialized first (root and repository passphrases needed).
-  - When the signer holds a key that is not in I(keys), the signer is removed and added again with
-    I(keys) only. Tags signed only by a removed key no longer verify; sign them again with
-    M(dct.trust_stack.trust_sign).
+  - B(Replacing a key) (the signer holds a key that is not in I(keys), say a leaked or lost one). The new
+    keys are added to the signer and to C(targets/releases), the others removed, and the signer's
+    metadata is re-signed with the new key, so every tag the signer had signed stays signed and keeps
+    verifying; they are returned in RV(resigned_tags). The private key of a new key must be in the trust
+    directory (load it with M(dct.trust_stack.trust_key) first). If the old key leaked and you distrust
+    a tag it signed, revoke that tag with M(dct.trust_stack.trust_sign) I(state=absent) and sign it again.
+  - B(Removing a signer) drops its signatures, so tags that only this signer had signed are unsigned
+    afterwards (returned in RV(unsigned_tags)) and a content-trust pull of them fails until someone signs
+    them again. Adding the same signer back later starts it with no signed tags.
 author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
   - dct.trust_stack.trust
+  - dct.trust_stack.trust.server
   - dct.trust_stack.attributes
 options:
   repository:
@@ -51,6 +59,13 @@ options:
   repository_passphrase:
     description: Passphrase of the repository's targets key (needed to change its signers).
     type: str
+  notary_cli:
+    description:
+      - The notary CLI that replaces a signer's keys and removes signers (C(notary delegation), C(notary witness),
+        C(notary publish) on the docker trust directory); C(docker trust signer remove) of docker CLI 28
+        reports success and removes nothing. A name looked up in C(PATH) or a path.
+    type: str
+    default: notary
 attributes:
   check_mode:
     support: full
@@ -92,6 +107,22 @@ actions:
   returned: always
   type: list
   elements: str
+unsigned_tags:
+  description:
+    - Tags that only this signer had signed, when the run removes (or, in check mode, would remove) the
+      signer. They are unsigned afterwards; sign them again with M(dct.trust_stack.trust_sign).
+  returned: always
+  type: list
+  elements: str
+  sample: ["1.0", "latest"]
+resigned_tags:
+  description:
+    - Tags the signer had signed, when the run replaces (or would replace) its keys; they are re-signed
+      with the new key and stay signed.
+  returned: always
+  type: list
+  elements: str
+  sample: ["1.0", "latest"]
 '''
 
 import os
@@ -99,7 +130,74 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
-    TRUST_COMMON_ARGS, TrustCLI, TrustError, run_module, check_signer_name, key_id_from_file, signer_keys, split_reference)
+    TRUST_COMMON_ARGS, NotaryCLI, TrustCLI, TrustError, run_module, check_signer_name, key_id_from_file, keys_of_role,
+    signed_tags, signer_keys, split_reference)
+
+
+RELEASES = 'targets/releases'
+
+
+def plan(module, repository, data, notary, aliases):
+    """(actions, notary steps, tags) to make the signer match; tags are those the change unsigns
+    (removal) or re-signs (key replacement)."""
+    p = module.params
+    role = 'targets/' + p['name']
+    current = signer_keys(data).get(p['name'], [])
+    tags = signed_tags(data)
+    # IDs the signer holds that belong to none of the wanted keys, and the key files it lacks
+    extra = [c for c in current if not any(c in ids for ids in aliases)]
+    missing = [path for path, ids in zip(p['keys'] or [], aliases) if not any(i in current for i in ids)]
+
+    if p['state'] == 'absent':
+        if not current:
+            return [], [], []
+        # what `docker trust signer remove` does (docker CLI 28's returns 0 and removes nothing)
+        steps = [['delegation', 'remove', '--yes', repository, RELEASES] + current,
+                 ['delegation', 'remove', '--yes', repository, role]]
+        only_this = sorted(t for t, entry in tags.items() if entry['signers'] == [p['name']])
+        return ['remove signer %s' % p['name']], steps, only_this
+
+    if not extra and not missing:
+        return [], [], []
+    if current:
+        # replace keys in place, then re-sign the signer's metadata (and releases) with the new key, so
+        # its tags stay signed and the role's version goes on
+        local = set(keys_of_role(notary.trust_dir, p['name']))
+        if not any(local.intersection(ids) for ids, path in zip(aliases, p['keys']) if path in missing):
+            raise TrustError('the private key of a new key of signer "%s" is not in %s/private: load it with '
+                             'dct.trust_stack.trust_key first, so the signer\'s tags can be re-signed'
+                             % (p['name'], notary.trust_dir))
+        steps = []
+        if missing:
+            steps += [['delegation', 'add', '--all-paths', repository, r] + missing for r in (role, RELEASES)]
+        if extra:
+            steps += [['delegation', 'remove', '--yes', repository, r] + extra for r in (role, RELEASES)]
+        steps.append(['witness', repository, role, RELEASES])
+        resigned = sorted(t for t, entry in tags.items() if p['name'] in entry['signers'])
+        actions = ['replace keys of signer %s: add %s, remove %s' % (
+            p['name'], ', '.join(os.path.basename(m) for m in missing) or '-', ', '.join(e[:12] for e in extra) or '-')]
+        if resigned:
+            actions.append('re-sign with the new key: %s' % ', '.join(resigned))
+        return actions, steps, resigned
+
+    actions = []
+    if data is None:
+        if not p['root_passphrase'] or not p['repository_passphrase']:
+            raise TrustError('%s has no trust data yet: initializing it needs root_passphrase and '
+                             'repository_passphrase' % repository)
+        actions.append('initialize %s' % repository)
+    actions.append('add signer %s with %s' % (p['name'], ', '.join(sorted(ids[0][:12] for ids in aliases))))
+    # a signer removed earlier left its metadata on the server; its version must go on, its tags must not
+    # come back: take them out of the signer's role and releases
+    stale = notary.metadata(repository, role) if data is not None else None
+    steps = []
+    if stale is not None:
+        stale_tags = sorted(stale.get('targets') or {})
+        steps.append(['witness', repository, role, RELEASES])
+        for t in stale_tags:
+            steps += [['remove', repository, t, '--roles', r] for r in (role, RELEASES)]
+        actions.append('clear what the removed signer %s had signed: %s' % (p['name'], ', '.join(stale_tags) or '-'))
+    return actions, steps, []
 
 
 def run(module):
@@ -114,49 +212,36 @@ def run(module):
             if not os.path.isfile(path):
                 raise TrustError('key file %s does not exist' % path)
             aliases.append(key_id_from_file(path, aliases=True))
-    wanted = sorted(set(ids[0] for ids in aliases))
 
     cli = TrustCLI(module, root_passphrase=p['root_passphrase'], repository_passphrase=p['repository_passphrase'])
     cli.check_server()
+    passphrase = p['repository_passphrase']
+    notary = NotaryCLI(module, {'targets': passphrase, 'snapshot': passphrase, 'delegation': passphrase})
     data = cli.inspect(repository)
-    signers = signer_keys(data)
-    current = signers.get(p['name'], [])
-    # IDs the signer holds that belong to none of the wanted keys
-    extra = [c for c in current if not any(c in ids for ids in aliases)]
-    # each wanted key is listed under one of its IDs, and nothing else is listed
-    matches = (len(current) == len(aliases) and not extra
-               and all(any(i in current for i in ids) for ids in aliases))
-    actions = []
-    if p['state'] == 'present' and not matches:
-        if data is None:
-            if not p['root_passphrase'] or not p['repository_passphrase']:
-                raise TrustError('%s has no trust data yet: initializing it needs root_passphrase and '
-                                 'repository_passphrase' % repository)
-            actions.append('initialize %s' % repository)
-        if extra:
-            actions.append('remove signer %s (holds keys not listed)' % p['name'])
-        actions.append('add signer %s with %s' % (p['name'], ', '.join(k[:12] for k in wanted)))
-    elif p['state'] == 'absent' and p['name'] in signers:
-        actions.append('remove signer %s' % p['name'])
+    current = signer_keys(data).get(p['name'], [])
+    actions, steps, tags = plan(module, repository, data, notary, aliases)
 
     if actions and not module.check_mode:
-        if not p['repository_passphrase']:
+        if not passphrase:
             raise TrustError('changing the signers of %s needs repository_passphrase' % repository)
-        if any(a.startswith('remove') for a in actions):
-            rc, out, err = cli.run(['trust', 'signer', 'remove', '--force', p['name'], repository])
-            cli.fail_on(rc, out, err, 'docker trust signer remove %s %s' % (p['name'], repository))
-        if p['state'] == 'present':
+        if p['state'] == 'present' and not current:
             args = ['trust', 'signer', 'add']
             for path in p['keys']:
                 args += ['--key', path]
             rc, out, err = cli.run(args + [p['name'], repository])
             cli.fail_on(rc, out, err, 'docker trust signer add %s %s' % (p['name'], repository))
+        if steps:
+            notary.change(repository, steps, 'changing signer %s of %s' % (p['name'], repository))
         after = signer_keys(cli.inspect(repository)).get(p['name'], [])
+    elif actions and p['state'] == 'present':
+        after = sorted(set(ids[0] for ids in aliases))
     elif p['state'] == 'present':
-        after = current if matches else wanted
+        after = current
     else:
         after = []
     return dict(changed=bool(actions), actions=actions, key_ids=after,
+                unsigned_tags=tags if p['state'] == 'absent' else [],
+                resigned_tags=tags if p['state'] == 'present' else [],
                 diff=dict(before={p['name']: current}, after={p['name']: after}))
 
 
@@ -168,6 +253,7 @@ def main():
         state=dict(type='str', default='present', choices=['present', 'absent']),
         root_passphrase=dict(type='str', no_log=True),
         repository_passphrase=dict(type='str', no_log=True),
+        notary_cli=dict(type='str', default='notary'),
     )
     argument_spec.update(TRUST_COMMON_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,

@@ -98,6 +98,22 @@ def test_traditional_ec_private_key_format(tmp_path):
     assert trust.key_id_from_pem(trad) == trust.key_id_from_pem(pem_private(key))
 
 
+def test_passphrase_for_an_unencrypted_key_is_not_used():
+    """trust_key's passphrase encrypts the key in the trust directory; the source key may be plain."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    assert trust.key_id_from_pem(pem_private(key), password='for-the-trust-dir') == trust.key_id_from_pem(pem_private(key))
+
+
+def test_encrypted_traditional_ec_private_key(tmp_path):
+    key = ec.generate_private_key(ec.SECP256R1())
+    trad = subprocess.run(['openssl', 'ec', '-aes256', '-passout', 'pass:right'], input=pem_private(key),
+                          capture_output=True, check=True).stdout
+    assert b'Proc-Type: 4,ENCRYPTED' in trad
+    assert trust.key_id_from_pem(trad, password='right') == trust.key_id_from_pem(pem_private(key))
+    with pytest.raises(trust.TrustError, match='wrong passphrase'):
+        trust.key_id_from_pem(trad, password='wrong')
+
+
 def test_not_a_key(tmp_path):
     path = tmp_path / 'junk.pem'
     path.write_text('hello')
