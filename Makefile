@@ -19,11 +19,12 @@ export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help venv docker collection lab lab-stack lint yamllint ansible-lint sanity unit molecule test build clean-lab
+.PHONY: help venv docker collection lab lab-stack lint yamllint ansible-lint sanity unit molecule test bench build clean-lab
 
 help:
 	@echo "make lab    - install what is missing, build the images, deploy the lab stack on this machine"
 	@echo "make test   - lint, ansible-test sanity, unit tests and every molecule scenario ($(SCENARIOS))"
+	@echo "make bench  - measure the collection against plain docker / CLI loops (needs the lab); writes docs/BENCHMARKS.md"
 	@echo "make build  - build the collection tarball into build/"
 
 $(BIN)/ansible-playbook: requirements.txt
@@ -71,6 +72,10 @@ test: lint sanity unit molecule
 build: collection
 	mkdir -p build
 	ansible-galaxy collection build --force --output-path build .
+
+# not part of `make test`: BENCH_RUNS=3 by default; `make bench BENCH_ONLY="sign"` re-measures one part
+bench: lab
+	$(BIN)/python $(ROOT)/bench/bench.py $(BENCH_ONLY)
 
 clean-lab:
 	@bash $(ROOT)/scripts/lab.sh --destroy

@@ -1,0 +1,240 @@
+"""`make bench`: the collection against what people do without it, side by side in one run.
+
+Each measurement runs BENCH_RUNS times (default 3), alternating the two sides, and docs/BENCHMARKS.md
+gets the medians and their ratio, with the machine's core count:
+  1. cold deploy of a stack (images and PKI present, no container, network or volume):
+     playbooks/stack.yml against bench/plain-stack.sh (plain docker run, same images and configs);
+  2. an idempotent re-run of playbooks/site.yml on the lab (seconds, and changed=0);
+  3. signing 50 tags of one repository: one trust_sign task against a shell loop of docker trust sign,
+     first run and re-run;
+  4. trust_client rollout to 20 client containers (clients.yml): first run and re-run.
+Needs the lab (`make lab`). Its own stack is dctbench on 127.0.0.1:44443/45000; its clients are
+dctbench_client01..20 on the lab's front network. It removes only what it made.
+"""
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORK = os.path.join(ROOT, 'build', 'bench')
+RUNS = int(os.environ.get('BENCH_RUNS', '3'))
+STACK, NOTARY_PORT, REGISTRY_PORT = 'dctbench', 44443, 45000
+LAB_STATE = os.path.join(ROOT, '.lab')
+LAB_SERVER = 'https://localhost:4443'
+TAGS = 50
+CLIENTS = ['%s_client%02d' % (STACK, i) for i in range(1, 21)]
+
+
+def log(msg):
+    print('bench: %s' % msg, flush=True)
+
+
+def sh(cmd, env=None, quiet=True):
+    """Run cmd (a list, or a string for bash); return (seconds, stdout). Fail loudly."""
+    full_env = dict(os.environ, **(env or {}))
+    start = time.monotonic()
+    proc = subprocess.run(cmd, shell=isinstance(cmd, str), executable='/bin/bash' if isinstance(cmd, str) else None,
+                          env=full_env, cwd=ROOT, capture_output=True, text=True, check=False)
+    elapsed = time.monotonic() - start
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
+        raise SystemExit('bench: failed: %s' % (cmd if isinstance(cmd, str) else ' '.join(cmd)))
+    return elapsed, proc.stdout
+
+
+def playbook(*args, env=None):
+    """Run ansible-playbook; return (seconds, total changed over the recap)."""
+    seconds, out = sh(['ansible-playbook'] + list(args), env=env)
+    changed = sum(int(n) for n in re.findall(r'changed=(\d+)', out.split('PLAY RECAP')[-1]))
+    return seconds, changed
+
+
+def remove_stack():
+    sh('docker ps -aq --filter name=^%s_ | xargs -r docker rm -f; '
+       'docker network ls -q --filter name=^%s_ | xargs -r docker network rm; '
+       'docker volume ls -q --filter name=^%s_ | xargs -r docker volume rm' % (STACK, STACK, STACK))
+
+
+def median(values):
+    return statistics.median(values)
+
+
+# ---------------------------------------------------------------- 1. cold deploy
+
+def bench_deploy():
+    inventory = os.path.join(ROOT, 'bench', 'inventory')
+    log('deploy: warm-up run of stack.yml (PKI, credentials and config files for both sides)')
+    remove_stack()
+    playbook('-i', inventory, 'playbooks/stack.yml')
+    sides = {'collection': [], 'shell': []}
+    for run in range(RUNS):
+        for side in (['collection', 'shell'] if run % 2 == 0 else ['shell', 'collection']):
+            remove_stack()
+            if side == 'collection':
+                seconds, dummy = playbook('-i', inventory, 'playbooks/stack.yml')
+            else:
+                seconds, dummy = sh(['bash', 'bench/plain-stack.sh', STACK, os.path.join(WORK, 'state'),
+                                     str(NOTARY_PORT), str(REGISTRY_PORT)])
+            sides[side].append(seconds)
+            log('deploy run %d %s: %.1f s' % (run + 1, side, seconds))
+    remove_stack()
+    return sides
+
+
+# ---------------------------------------------------------------- 2. idempotent site.yml
+
+def bench_site():
+    runs, changed = [], []
+    for run in range(RUNS):
+        seconds, chg = playbook('-i', 'inventory/lab', 'playbooks/site.yml')
+        runs.append(seconds)
+        changed.append(chg)
+        log('site.yml re-run %d: %.1f s, changed=%d' % (run + 1, seconds, chg))
+    return runs, changed
+
+
+# ---------------------------------------------------------------- 3. signing 50 tags
+
+def trust_env(config):
+    return {'DOCKER_CONFIG': config, 'DOCKER_CONTENT_TRUST_SERVER': LAB_SERVER,
+            'DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE': 'bench-root-passphrase',
+            'DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE': 'bench-repository-passphrase'}
+
+
+def bench_sign():
+    config = os.path.join(WORK, 'docker')
+    shutil.rmtree(config, ignore_errors=True)
+    os.makedirs(os.path.join(config, 'tls'), mode=0o700)
+    shutil.copytree(os.path.expanduser('~/.docker/tls/localhost:4443'), os.path.join(config, 'tls', 'localhost:4443'))
+    shutil.copy(os.path.expanduser('~/.docker/config.json'), config)  # the lab's registry login
+    context = os.path.join(WORK, 'ctx')
+    os.makedirs(context, exist_ok=True)
+    with open(os.path.join(context, 'Dockerfile'), 'w') as handle:
+        handle.write('FROM scratch\nLABEL bench=sign\nCOPY Dockerfile /\n')
+    sh(['docker', 'build', '-q', '-t', 'localhost:5000/bench/base:1', context])
+    stamp = str(int(time.time()))
+    tags = ['t%02d' % i for i in range(1, TAGS + 1)]
+    results = {'module first': [], 'loop first': [], 'module again': [], 'loop again': []}
+    for run in range(RUNS):
+        repos = {side: 'localhost:5000/bench/%s-%s-%d' % (side, stamp, run) for side in ('module', 'loop')}
+        for repo in repos.values():
+            sh(' && '.join('docker tag localhost:5000/bench/base:1 %s:%s' % (repo, t) for t in tags))
+        order = ['module', 'loop'] if run % 2 == 0 else ['loop', 'module']
+        for phase in ('first', 'again'):
+            for side in order:
+                if side == 'module':
+                    seconds, dummy = playbook('bench/sign.yml', '-e', json.dumps({
+                        'bench_repository': repos[side], 'bench_tags': tags, 'bench_config': config,
+                        'bench_server': LAB_SERVER}))
+                else:
+                    loop = 'for t in %s; do docker trust sign %s:$t >/dev/null; done' % (' '.join(tags), repos[side])
+                    seconds, dummy = sh(loop, env=trust_env(config))
+                results['%s %s' % (side, phase)].append(seconds)
+                log('sign run %d %s %s: %.1f s' % (run + 1, side, phase, seconds))
+    return results
+
+
+# ---------------------------------------------------------------- 4. trust_client to 20 clients
+
+def bench_clients():
+    ephemeral = os.path.join(WORK, 'fleet')
+    os.makedirs(ephemeral, exist_ok=True)
+    # bare clients (python3 only): the first rollout installs the notary CLI from Debian, as on a new fleet
+    extra = {'trust_stack_name': 'trust', 'fleet_image': 'dct/bench-client', 'fleet_clients': CLIENTS,
+             'fleet_dockerfile': os.path.join(ROOT, 'bench', 'client.Dockerfile'),
+             'ansible_python_interpreter': sys.executable}
+    inventory = os.path.join(WORK, 'clients.yml')
+    with open(inventory, 'w') as handle:
+        json.dump({'trust_clients': {
+            'hosts': dict((c, {}) for c in CLIENTS),
+            'vars': {'ansible_connection': 'community.docker.docker', 'ansible_python_interpreter': '/usr/bin/python3',
+                     'trust_client_notary_host': 'notary-server', 'trust_client_notary_port': 4443,
+                     'trust_client_registry_host': 'registry', 'trust_client_registry_port': 5000,
+                     'trust_client_users': ['root', 'builder'],
+                     'trust_client_ca_cert': os.path.join(LAB_STATE, 'pki', 'ca.crt')}}}, handle)
+    results = {'first': [], 'again': []}
+    for run in range(RUNS):
+        sh('docker rm -f %s >/dev/null 2>&1 || true' % ' '.join(CLIENTS))
+        playbook('molecule/fleet/create.yml', '-i', 'localhost,', '-c', 'local', '-e', json.dumps(extra),
+                 env={'MOLECULE_EPHEMERAL_DIRECTORY': ephemeral})
+        for phase in ('first', 'again'):
+            seconds, dummy = playbook('-i', inventory, 'playbooks/clients.yml', env={'ANSIBLE_FORKS': '10'})
+            results[phase].append(seconds)
+            log('clients run %d %s: %.1f s' % (run + 1, phase, seconds))
+    sh('docker rm -f %s >/dev/null' % ' '.join(CLIENTS))
+    return results
+
+
+# ---------------------------------------------------------------- the report
+
+def write_report(deploy, site, sign, clients):
+    cores = os.cpu_count()
+    d_col, d_sh = median(deploy['collection']), median(deploy['shell'])
+    s_med = median(site[0])
+    sign_m = dict((k, median(v)) for k, v in sign.items())
+    c_first, c_again = median(clients['first']), median(clients['again'])
+    rows = [
+        ('1. cold deploy of the stack (images present)', 'playbooks/stack.yml', '%.1f s' % d_col,
+         'bench/plain-stack.sh (docker run)', '%.1f s' % d_sh, '%.2f' % (d_col / d_sh), '-'),
+        ('2. idempotent re-run of site.yml (lab)', 'playbooks/site.yml, changed=%s' % '/'.join(map(str, site[1])),
+         '%.1f s' % s_med, '-', '-', '-', '< 20 s: %s' % ('met' if s_med < 20 else 'NOT met')),
+        ('3a. sign %d tags, first run' % TAGS, 'one trust_sign task', '%.1f s' % sign_m['module first'],
+         'shell loop of docker trust sign', '%.1f s' % sign_m['loop first'],
+         '%.2f' % (sign_m['module first'] / sign_m['loop first']),
+         '<= 1.3: %s' % ('met' if sign_m['module first'] <= 1.3 * sign_m['loop first'] else 'NOT met')),
+        ('3b. sign %d tags, re-run' % TAGS, 'one trust_sign task', '%.1f s' % sign_m['module again'],
+         'shell loop (re-signs every tag)', '%.1f s' % sign_m['loop again'],
+         '%.2f' % (sign_m['module again'] / sign_m['loop again']),
+         '<= 0.15: %s' % ('met' if sign_m['module again'] <= 0.15 * sign_m['loop again'] else 'NOT met')),
+        ('4. trust_client to %d containers' % len(CLIENTS), 'first run', '%.1f s (%.2f s/host)' % (c_first, c_first / len(CLIENTS)),
+         're-run', '%.1f s (%.2f s/host)' % (c_again, c_again / len(CLIENTS)), '%.2f' % (c_again / c_first),
+         're-run <= 0.5 x first: %s' % ('met' if c_again <= 0.5 * c_first else 'NOT met')),
+    ]
+    raw = {'deploy': deploy, 'site': site[0], 'sign': sign, 'clients': clients}
+    lines = [
+        '# Benchmarks',
+        '',
+        'Written by `make bench` (bench/bench.py) on %s: %d cores, %d runs per measurement, the two sides'
+        % (time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()), cores, RUNS),
+        'alternating, medians shown. Ratios are collection / other side; this machine is noisy, so compare',
+        'ratios from one run, not seconds across runs.',
+        '',
+        '| measurement | collection | median | other side | median | ratio | target |',
+        '| --- | --- | --- | --- | --- | --- | --- |',
+    ] + ['| %s |' % ' | '.join(row) for row in rows] + [
+        '',
+        'Raw seconds per run:',
+        '',
+        '```json',
+        json.dumps(raw, indent=1, sort_keys=True, default=lambda v: round(v, 2)),
+        '```',
+        '',
+    ]
+    path = os.path.join(ROOT, 'docs', 'BENCHMARKS.md')
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as handle:
+        handle.write('\n'.join(lines))
+    log('wrote %s' % path)
+    print('\n'.join(lines[6:6 + 2 + len(rows)]))
+
+
+def main():
+    os.makedirs(WORK, exist_ok=True)
+    only = sys.argv[1:] or ['deploy', 'site', 'sign', 'clients']
+    cache = os.path.join(WORK, 'results.json')
+    results = json.load(open(cache)) if os.path.exists(cache) else {}
+    for name in only:
+        results[name] = globals()['bench_' + name]()
+        with open(cache, 'w') as handle:
+            json.dump(results, handle)
+    if all(k in results for k in ('deploy', 'site', 'sign', 'clients')):
+        write_report(results['deploy'], results['site'], results['sign'], results['clients'])
+
+
+if __name__ == '__main__':
+    main()
