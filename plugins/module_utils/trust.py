@@ -364,7 +364,9 @@ class NotaryCLI(ServerClient):
                     for role, value in self.passphrases.items() if value)
 
     def command(self, args):
-        return [self.binary, '-s', self.server_url(), '-d', self.trust_dir, '--tlscacert', self.ca_file()] + list(args)
+        # the CA the docker CLI would use, when there is one there; else the system's trusted CAs
+        ca = ['--tlscacert', self.ca_file()] if os.path.exists(self.ca_file()) else []
+        return [self.binary, '-s', self.server_url(), '-d', self.trust_dir] + ca + list(args)
 
     def metadata(self, gun, role):
         """The signed part of a role's metadata (root, targets, targets/<name>...) on the server, or None

@@ -162,9 +162,10 @@ def plan(module, repository, data, notary, aliases):
     if current:
         # replace keys in place, then re-sign the signer's metadata (and releases) with the new key, so
         # its tags stay signed and the role's version goes on
+        # re-signing the role needs the private key of one of the keys it keeps
         local = set(keys_of_role(notary.trust_dir, p['name']))
-        if not any(local.intersection(ids) for ids, path in zip(aliases, p['keys']) if path in missing):
-            raise TrustError('the private key of a new key of signer "%s" is not in %s/private: load it with '
+        if not any(local.intersection(ids) for ids in aliases):
+            raise TrustError('no private key of the listed keys of signer "%s" is in %s/private: load one with '
                              'dct.trust_stack.trust_key first, so the signer\'s tags can be re-signed'
                              % (p['name'], notary.trust_dir))
         steps = []
