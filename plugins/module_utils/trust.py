@@ -70,6 +70,14 @@ def check_signer_name(name):
         raise TrustError('signer name "%s" is invalid: it must match %s' % (name, SIGNER_NAME_RE.pattern))
 
 
+def split_repository(ref, hint=''):
+    """The repository of 'repo' (no tag allowed); raise TrustError when malformed or tagged."""
+    repository, tag = split_reference(ref)
+    if tag:
+        raise TrustError('repository "%s" must not carry a tag%s' % (ref, hint))
+    return repository
+
+
 def split_reference(ref):
     """Split 'repo[:tag]' into (repository, tag or None); raise TrustError when malformed."""
     if '@' in ref:
@@ -365,7 +373,8 @@ class NotaryCLI(ServerClient):
 
     def command(self, args):
         # the CA the docker CLI would use, when there is one there; else the system's trusted CAs
-        ca = ['--tlscacert', self.ca_file()] if os.path.exists(self.ca_file()) else []
+        ca_file = self.ca_file()
+        ca = ['--tlscacert', ca_file] if os.path.exists(ca_file) else []
         return [self.binary, '-s', self.server_url(), '-d', self.trust_dir] + ca + list(args)
 
     def metadata(self, gun, role):
@@ -394,18 +403,22 @@ class NotaryCLI(ServerClient):
                 self.fail_on(rc, out, err, '%s (notary %s)' % (what, ' '.join(args[:2])))
 
 
-def keys_of_role(trust_dir, role):
-    """{key ID: PEM bytes} of the private keys of role in a docker trust directory."""
+def private_keys(trust_dir):
+    """{key ID: PEM bytes} of every private key in a docker trust directory (files private/<ID>.key)."""
     private = os.path.join(trust_dir, 'private')
     found = {}
     if os.path.isdir(private):
         for entry in sorted(os.listdir(private)):
             if entry.endswith('.key'):
                 with open(os.path.join(private, entry), 'rb') as handle:
-                    data = handle.read()
-                if pem_headers(data).get('role') == role:
-                    found[entry[:-len('.key')]] = data
+                    found[entry[:-len('.key')]] = handle.read()
     return found
+
+
+def keys_of_role(trust_dir, role):
+    """{key ID: PEM bytes} of the private keys of role in a docker trust directory."""
+    return dict((key_id, data) for key_id, data in private_keys(trust_dir).items()
+                if pem_headers(data).get('role') == role)
 
 
 def check_signer_key(trust_dir, role, passphrase):

@@ -155,15 +155,21 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
-    SERVER_ARGS, NotaryCLI, TrustError, certificate_not_before, key_id_aliases, run_module, split_reference)
+    SERVER_ARGS, NotaryCLI, TrustError, certificate_not_before, key_id_aliases, private_keys, run_module,
+    split_repository)
 
 KEY_ID_PREFIX_RE = re.compile(r'^[0-9a-f]{7,64}$')
+
+
+def root_key_pem(root, key_id):
+    """The public value of a key in root.json: a PEM certificate for '<type>-x509' keys."""
+    return base64.b64decode(root['keys'][key_id]['keyval']['public'])
 
 
 def key_age_days(root, role, key_id, private_dir):
     """Days since the key was made, or None when that cannot be told (see max_age_days)."""
     if role == 'root':
-        not_before = certificate_not_before(base64.b64decode(root['keys'][key_id]['keyval']['public']))
+        not_before = certificate_not_before(root_key_pem(root, key_id))
         return (datetime.datetime.now(datetime.timezone.utc) - not_before).days
     path = os.path.join(private_dir, key_id + '.key')
     if not os.path.exists(path):
@@ -171,21 +177,14 @@ def key_age_days(root, role, key_id, private_dir):
     return int((datetime.datetime.now().timestamp() - os.path.getmtime(path)) // 86400)
 
 
-def local_key_ids(private_dir):
-    """IDs of the private keys in the trust directory (files <id>.key)."""
-    if not os.path.isdir(private_dir):
-        return set()
-    return set(f[:-len('.key')] for f in os.listdir(private_dir) if f.endswith('.key'))
-
-
-def held_locally(root, key_ids, private_dir):
+def held_locally(root, key_ids, trust_dir):
     """Whether a private key of key_ids is in the trust directory (a root certificate's key is filed
     under its public key's ID, so the aliases count)."""
-    local = local_key_ids(private_dir)
+    local = set(private_keys(trust_dir))
     for key_id in key_ids:
         ids = [key_id]
         if root['keys'][key_id]['keytype'].endswith('-x509'):
-            ids = key_id_aliases(base64.b64decode(root['keys'][key_id]['keyval']['public']))
+            ids = key_id_aliases(root_key_pem(root, key_id))
         if local.intersection(ids):
             return True
     return False
@@ -230,22 +229,14 @@ def explain_rotate_failure(message):
     return message
 
 
-def read_private_keys(private_dir):
-    """{file name: bytes} of the private key files in the trust directory."""
-    found = {}
-    for key_id in local_key_ids(private_dir):
-        with open(os.path.join(private_dir, key_id + '.key'), 'rb') as handle:
-            found[key_id + '.key'] = handle.read()
-    return found
-
-
-def put_back_private_keys(private_dir, saved):
+def put_back_private_keys(trust_dir, saved):
     """Make the trust directory's private keys exactly saved again: notary removes the old key before it
     has published the rotation, so a failed rotation would otherwise lose it."""
-    for name in set(read_private_keys(private_dir)) - set(saved):
-        os.remove(os.path.join(private_dir, name))
-    for name, data in saved.items():
-        path = os.path.join(private_dir, name)
+    private_dir = os.path.join(trust_dir, 'private')
+    for key_id in set(private_keys(trust_dir)) - set(saved):
+        os.remove(os.path.join(private_dir, key_id + '.key'))
+    for key_id, data in saved.items():
+        path = os.path.join(private_dir, key_id + '.key')
         if not os.path.exists(path):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, 'wb') as handle:
@@ -254,21 +245,18 @@ def put_back_private_keys(private_dir, saved):
 
 def rotate(notary, gun, role, server_managed):
     """Run notary key rotate; on failure put the private keys back as they were and raise."""
-    private_dir = os.path.join(notary.trust_dir, 'private')
-    saved = read_private_keys(private_dir)
+    saved = private_keys(notary.trust_dir)
     args = ['key', 'rotate', gun, role] + (['--server-managed'] if server_managed else [])
     rc, out, err = notary.run(args)
     if rc != 0:
-        put_back_private_keys(private_dir, saved)
+        put_back_private_keys(notary.trust_dir, saved)
         raise TrustError('notary key rotate %s %s failed; nothing was changed: %s'
                          % (gun, role, explain_rotate_failure((err or out).strip())))
 
 
 def run(module):
     p = module.params
-    gun, tag = split_reference(p['repository'])
-    if tag:
-        raise TrustError('repository "%s" must not carry a tag' % p['repository'])
+    gun = split_repository(p['repository'])
     if p['server_managed'] is None:
         p['server_managed'] = p['role'] == 'snapshot'
     if p['server_managed'] and p['role'] != 'snapshot':
@@ -286,9 +274,8 @@ def run(module):
     private_dir = os.path.join(notary.trust_dir, 'private')
     root = notary.root_metadata(gun)
     current = sorted(root['roles'][p['role']]['keyids'])
-    managed_now = not held_locally(root, current, private_dir)
-    if p['role'] != 'snapshot':
-        managed_now = False
+    # only the snapshot key can be with the server (this module rotates no timestamp key)
+    managed_now = p['role'] == 'snapshot' and not held_locally(root, current, notary.trust_dir)
     reasons = reasons_to_rotate(module, root, current, managed_now, private_dir)
 
     after = current

@@ -104,7 +104,7 @@ import json
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
-    TAG_RE, TRUST_COMMON_ARGS, TrustCLI, TrustError, run_module, check_signer_key, check_signer_name, explain_sign_failure, signed_tags, split_reference)
+    TAG_RE, TRUST_COMMON_ARGS, TrustCLI, TrustError, run_module, check_signer_key, check_signer_name, explain_sign_failure, signed_tags, split_reference, split_repository)
 
 
 class TrustSign(object):
@@ -118,9 +118,7 @@ class TrustSign(object):
                 raise TrustError('image "%s" has no tag: name the tag to sign' % p['image'])
             self.repository, self.tags = repository, [tag]
         else:
-            self.repository, tag = split_reference(p['repository'])
-            if tag:
-                raise TrustError('repository "%s" must not carry a tag; list tags in "tags"' % p['repository'])
+            self.repository = split_repository(p['repository'], hint='; list tags in "tags"')
             self.tags = list(dict.fromkeys(p['tags']))
             for t in self.tags:
                 if not TAG_RE.match(t):

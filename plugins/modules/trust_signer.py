@@ -131,18 +131,17 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
     TRUST_COMMON_ARGS, NotaryCLI, TrustCLI, TrustError, run_module, check_signer_name, key_id_from_file, keys_of_role,
-    signed_tags, signer_keys, split_reference)
+    signed_tags, signer_keys, split_repository)
 
 
 RELEASES = 'targets/releases'
 
 
-def plan(module, repository, data, notary, aliases):
+def plan(module, repository, data, current, notary, aliases):
     """(actions, notary steps, tags) to make the signer match; tags are those the change unsigns
     (removal) or re-signs (key replacement)."""
     p = module.params
     role = 'targets/' + p['name']
-    current = signer_keys(data).get(p['name'], [])
     tags = signed_tags(data)
     # IDs the signer holds that belong to none of the wanted keys, and the key files it lacks
     extra = [c for c in current if not any(c in ids for ids in aliases)]
@@ -161,8 +160,7 @@ def plan(module, repository, data, notary, aliases):
         return [], [], []
     if current:
         # replace keys in place, then re-sign the signer's metadata (and releases) with the new key, so
-        # its tags stay signed and the role's version goes on
-        # re-signing the role needs the private key of one of the keys it keeps
+        # its tags stay signed and the role's version goes on; that needs the private key of a kept key
         local = set(keys_of_role(notary.trust_dir, p['name']))
         if not any(local.intersection(ids) for ids in aliases):
             raise TrustError('no private key of the listed keys of signer "%s" is in %s/private: load one with '
@@ -203,9 +201,7 @@ def plan(module, repository, data, notary, aliases):
 
 def run(module):
     p = module.params
-    repository, tag = split_reference(p['repository'])
-    if tag:
-        raise TrustError('repository "%s" must not carry a tag' % p['repository'])
+    repository = split_repository(p['repository'])
     check_signer_name(p['name'])
     aliases = []
     if p['state'] == 'present':  # required_if makes sure keys are given
@@ -220,7 +216,7 @@ def run(module):
     notary = NotaryCLI(module, {'targets': passphrase, 'snapshot': passphrase, 'delegation': passphrase})
     data = cli.inspect(repository)
     current = signer_keys(data).get(p['name'], [])
-    actions, steps, tags = plan(module, repository, data, notary, aliases)
+    actions, steps, tags = plan(module, repository, data, current, notary, aliases)
 
     if actions and not module.check_mode:
         if not passphrase:
