@@ -104,7 +104,8 @@ import json
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
-    TAG_RE, TRUST_COMMON_ARGS, TrustCLI, TrustError, run_module, check_signer_key, check_signer_name, explain_sign_failure, signed_tags, split_reference, split_repository)
+    TAG_RE, TRUST_COMMON_ARGS, TrustCLI, TrustError, run_module, check_signer_key, check_signer_name, explain_sign_failure,
+    signed_tags, split_reference, split_repository)
 
 
 class TrustSign(object):
