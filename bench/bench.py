@@ -204,8 +204,9 @@ def write_report(deploy, site, sign, clients):
     lines = [
         '# Benchmarks',
         '',
-        'Written by `make bench` (bench/bench.py) on %s: %d cores, %d runs per measurement, the two sides'
-        % (time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()), cores, RUNS),
+        'Written by `make bench` (bench/bench.py), last measured %s: %d cores, %d runs per measurement, the two sides'
+        % (time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(os.path.getmtime(os.path.join(WORK, 'results.json')))),
+           cores, RUNS),
         'alternating, medians shown. Ratios are collection / other side; this machine is noisy, so compare',
         'ratios from one run, not seconds across runs.',
         '',
@@ -225,6 +226,7 @@ def write_report(deploy, site, sign, clients):
         '- 2: the stack play is about 110 tasks; in ansible-core 2.19 each costs about 0.4 s of controller',
         '  CPU even when it changes nothing, which is where the seconds go.',
         '',
+    ] + load_section() + [
         'Raw seconds per run:',
         '',
         '```json',
@@ -238,6 +240,32 @@ def write_report(deploy, site, sign, clients):
         handle.write('\n'.join(lines))
     log('wrote %s' % path)
     print('\n'.join(lines[6:6 + 2 + len(rows)]))
+
+
+def load_section():
+    """The load figures `make test` measured (molecule/faults: its load fixture writes them to
+    build/test-results/faults.json); not measured here, because the bench stack is the lab's size."""
+    path = os.path.join(ROOT, 'build', 'test-results', 'faults.json')
+    load = json.load(open(path)).get('load') if os.path.exists(path) else None
+    if not load:
+        return ['Load (200 tags): not measured yet; `make test` (molecule scenario faults) writes it.', '']
+    when = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(os.path.getmtime(path)))
+    return [
+        '## Load: %(tags)d tags in %(repositories)d repositories, %(signers)d signers at once' % load,
+        '',
+        'Measured by `make test` (molecule scenario `faults`, its load fixture) on %s, %d cores: each signer is an'
+        % (when, load['cores']),
+        'inventory host with its own docker config, running trust_key, trust_signer and trust_sign on its',
+        'repositories (forks 4); every tag is a distinct tiny image. Afterwards every signature is read back with an',
+        'empty trust cache and its digest compared with the registry\'s.',
+        '',
+        '| step | seconds | throughput |',
+        '| --- | --- | --- |',
+        '| build the %d images | %.1f | - |' % (load['tags'], load['build_seconds']),
+        '| sign (push + sign) all tags, first run | %.1f | %.2f tags/s |' % (load['sign_seconds'], load['tags_per_second']),
+        '| re-run (changed=0) | %.1f | %.1f tags/s checked |' % (load['rerun_seconds'], load['tags'] / load['rerun_seconds']),
+        '',
+    ]
 
 
 def main():

@@ -50,7 +50,12 @@ REFERENCE_RE = re.compile(r'^(?P<repository>%s)(?::(?P<tag>%s))?$' % (_REPOSITOR
 
 
 class TrustError(Exception):
-    """A failure with a message meant for the user."""
+    """A failure with a message meant for the user; result holds what was done before it (for example
+    changed=True and the tags already signed), reported with the failure."""
+
+    def __init__(self, message, **result):
+        super(TrustError, self).__init__(message)
+        self.result = result
 
 
 def run_module(module, action):
@@ -58,7 +63,7 @@ def run_module(module, action):
     try:
         result = action(module)
     except TrustError as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(msg=str(exc), **exc.result)
     module.exit_json(**result)
 
 
@@ -280,8 +285,20 @@ class ServerClient(object):
             if 'CERTIFICATE' in text.upper() or 'SSL' in text.upper():
                 raise TrustError('the notary server %s is not trusted: %s (put its CA at %s)' % (url, text, ca_file))
             if getattr(exc, 'code', None):
-                raise TrustError('the notary server %s answered HTTP %s for %s' % (url, exc.code, path))
+                body = exc.read().decode('utf-8', 'replace').strip() if hasattr(exc, 'read') else ''
+                raise TrustError('the notary server %s answered HTTP %s for %s%s'
+                                 % (url, exc.code, path, ': ' + body[:500] if body else ''))
             raise TrustError('the notary server %s (%s) is unreachable: %s' % (url, hostport, text))
+
+    def health_report(self):
+        """One line on the notary server's health now, for an error message."""
+        try:
+            self.get('/_notary_server/health')
+        except TrustError as exc:
+            return 'now: %s' % exc
+        return ("the notary server's health check passes now, but it notices a failed database or signer only after a "
+                "while: a 500 or EOF from the server means one of them (or the server) failed; retry, or see the "
+                "notary-server log")
 
     def check_server(self):
         """Fail clearly, before anything changes, when the notary server is unreachable, unhealthy or not
@@ -433,11 +450,28 @@ def check_signer_key(trust_dir, role, passphrase):
         raise TrustError('the private key of signer "%s" is encrypted: repository_passphrase is required' % role)
 
 
-def explain_sign_failure(message, role):
-    """The docker CLI says 'could not find necessary signing keys' when a passphrase is wrong."""
+# what the docker CLI prints when the notary server or the registry failed on its side
+SERVER_FAILURE_SIGNS = ('unable to reach trust server', 'could not update: EOF', 'rpc error')
+CLI_NOISE_RE = re.compile(r'time="[^"]*" level=(warning|info|debug) ')
+REGISTRY_FAILURE_RE = re.compile(r'received unexpected HTTP status: (5\d\d[^\n]*)')
+
+
+def explain_sign_failure(message, role, server=None):
+    """Say what a failed `docker trust sign` most likely means. The docker CLI says 'could not find
+    necessary signing keys' when a passphrase is wrong, and 'unexpected HTTP status: 500' when the
+    registry could not store the image; for other server-side failures server (a ServerClient) adds
+    what the notary server's health check says now."""
+    # the CLI's own warnings (metadata fetch retries) drown the error; keep its errors and plain lines
+    message = '\n'.join(line for line in message.splitlines() if not CLI_NOISE_RE.match(line))
     if role and 'could not find necessary signing keys' in message:
         return ('wrong repository_passphrase? The private key of signer "%s" is in the trust directory but '
                 'the docker CLI could not use it: %s' % (role, message))
+    registry = REGISTRY_FAILURE_RE.search(message)
+    if registry:
+        return ('the registry failed to store the pushed image (HTTP %s): its storage may be full or read-only, '
+                'see the registry\'s log. %s' % (registry.group(1).strip(), message))
+    if server is not None and any(sign in message for sign in SERVER_FAILURE_SIGNS):
+        return '%s [%s]' % (message, server.health_report())
     return message
 
 

@@ -92,7 +92,9 @@ tags:
   type: dict
   sample: {"localhost:5000/team/app:1.0": {"digest": "3c4e...", "signers": ["alice"]}}
 actions:
-  description: What was done (or, in check mode, would be done), one line per tag.
+  description:
+    - What was done (or, in check mode, would be done), one line per tag.
+    - When a tag fails part-way through, the failure reports C(changed=true) and here the actions done before it.
   returned: always
   type: list
   elements: str
@@ -180,14 +182,18 @@ class TrustSign(object):
         if signer and any(a[0] == 'sign' for a in actions):
             check_signer_key(self.cli.trust_dir, signer, self.module.params['repository_passphrase'])
         if actions and not self.module.check_mode:
+            done = []
             for verb, ref, dummy in actions:
                 if verb == 'sign':
                     rc, out, err = self.cli.run(['trust', 'sign', ref])
                 else:
                     rc, out, err = self.cli.run(['trust', 'revoke', '--yes', ref])
                 if rc != 0:
-                    raise TrustError('docker trust %s %s failed: %s'
-                                     % (verb, ref, explain_sign_failure((err or out).strip(), signer)))
+                    raise TrustError('docker trust %s %s failed%s: %s'
+                                     % (verb, ref, ' (after %d done, see actions)' % len(done) if done else '',
+                                        explain_sign_failure((err or out).strip(), signer, self.cli)),
+                                     changed=bool(done), actions=done)
+                done.append('%s %s' % (verb, ref))
             after = signed_tags(self.cli.inspect(self.repository))
         else:
             after = dict(before)

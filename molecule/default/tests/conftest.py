@@ -6,10 +6,13 @@ test stack through loopback and through the stack's own docker networks only.
 import json
 import os
 import pathlib
-import shlex
-import subprocess
+import sys
 
 import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / 'tests'))
+# pylint: disable-next=wrong-import-position,unused-import
+from stacktest import print_logs_if_failed, pytest_runtest_makereport, run  # noqa: E402,F401
 
 STACK = 'dcttest'
 NOTARY_PORT = 14443
@@ -32,38 +35,11 @@ def credential(name):
     return (state_dir() / 'credentials' / name).read_text().strip()
 
 
-def run(argv, env=None, check=True, timeout=300):
-    """Run argv with no stdin; print what happened so a failure shows it."""
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          env=full_env, timeout=timeout, check=False)
-    print(f'$ {shlex.join(argv)}\nexit {proc.returncode}\nstdout: {proc.stdout[-4000:]}\nstderr: {proc.stderr[-4000:]}')
-    if check:
-        assert proc.returncode == 0, f'{argv[0]} failed: {proc.stderr[-2000:]}'
-    return proc
-
-
 def inspect_container(name):
     return json.loads(run(['docker', 'inspect', f'{STACK}_{name}']).stdout)[0]
 
 
-def service_logs(name):
-    return run(['docker', 'logs', '--tail', '40', f'{STACK}_{name}'], check=False).stderr
-
-
 @pytest.fixture(autouse=True)
 def _print_logs_on_failure(request):
-    """After a failed test, print the tail of every stack container's log."""
     yield
-    report = getattr(request.node, 'rep_call', None)
-    if report is not None and report.failed:
-        for service in SERVICES:
-            print(f'--- docker logs {STACK}_{service}\n{service_logs(service)}')
-
-
-@pytest.hookimpl(tryfirst=True, hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    rep = outcome.get_result()
-    setattr(item, 'rep_' + rep.when, rep)
+    print_logs_if_failed(request, STACK, SERVICES)

@@ -10,7 +10,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from conftest import NOTARY_PORT, REGISTRY_PORT, SERVICES, STACK, ca_cert, inspect_container, state_dir
 
@@ -57,17 +57,29 @@ def signer_address():
     return networks[f'{STACK}_signer']['IPAddress']
 
 
-def self_signed(tmp_path):
+def client_certificate(tmp_path, name, issuer=None, client_auth=True):
+    """A client key and certificate: self-signed, or issued by issuer (cert, key); with or without the
+    clientAuth extended key usage. Returns (cert file, key file)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'notary-server')])
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'notary-server')])
+    issuer_name, signing_key = (issuer[0].subject, issuer[1]) if issuer else (subject, key)
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+    usages = [ExtendedKeyUsageOID.SERVER_AUTH] + ([ExtendedKeyUsageOID.CLIENT_AUTH] if client_auth else [])
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer_name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
-    (tmp_path / 'self.crt').write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / 'self.key').write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                          serialization.NoEncryption()))
-    return str(tmp_path / 'self.crt'), str(tmp_path / 'self.key')
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+            .sign(signing_key, hashes.SHA256()))
+    (tmp_path / f'{name}.crt').write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / f'{name}.key').write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                             serialization.NoEncryption()))
+    return str(tmp_path / f'{name}.crt'), str(tmp_path / f'{name}.key')
+
+
+def stack_ca():
+    pki = state_dir() / 'pki'
+    return (x509.load_pem_x509_certificate((pki / 'ca.crt').read_bytes()),
+            serialization.load_pem_private_key((pki / 'ca.key').read_bytes(), password=None))
 
 
 def signer_context(cert=None, key=None):
@@ -80,12 +92,22 @@ def signer_context(cert=None, key=None):
 def test_signer_accepts_the_servers_certificate_only(tmp_path):
     address = signer_address()
     server_dir = f'{HOST_DIR}/notary_server'
-    # positive control: notary-server's own client certificate, issued by the stack CA
+    # positive controls: notary-server's own client certificate, and one the stack CA issues for clientAuth
     assert handshake(address, 7899, signer_context(f'{server_dir}/notary-server.crt', f'{server_dir}/notary-server.key'),
                      'notary-signer')
-    for cert, key in (self_signed(tmp_path), (None, None)):
-        with pytest.raises((ssl.SSLError, ConnectionResetError, BrokenPipeError)):
+    assert handshake(address, 7899, signer_context(*client_certificate(tmp_path, 'ca-client', stack_ca())), 'notary-signer')
+    refused = {
+        'self-signed': client_certificate(tmp_path, 'self'),
+        'CA-issued without clientAuth': client_certificate(tmp_path, 'ca-server-only', stack_ca(), client_auth=False),
+        'no certificate': (None, None),
+    }
+    for case, (cert, key) in refused.items():
+        try:
             handshake(address, 7899, signer_context(cert, key), 'notary-signer')
+        except (ssl.SSLError, ConnectionResetError, BrokenPipeError) as refusal:
+            print(f'{case}: refused ({refusal})')
+            continue
+        pytest.fail(f'the signer accepted a client with {case}')
 
 
 def mode(path):

@@ -74,6 +74,17 @@ def test_database_users_reach_only_their_own_database(user, own, other, tables):
     assert 'Access denied' in theirs.stderr
 
 
+@pytest.mark.parametrize('password_of', ['mariadb_server', 'mariadb_signer', 'mariadb_root'])
+def test_mariadb_root_is_not_reachable_over_the_network(password_of):
+    """Not with the notary containers' credentials, and not even with root's own password: root is
+    root@localhost only (the unix socket inside the container)."""
+    refused = db_query('root', credential(password_of), 'mysql', 'SELECT 1')
+    assert refused.returncode != 0
+    assert 'Access denied' in refused.stderr or 'is not allowed to connect' in refused.stderr, refused.stderr
+    # positive control: the same client and network work for the server's own user
+    assert db_query('server', credential('mariadb_server'), 'notaryserver', 'SELECT 1').returncode == 0
+
+
 def test_migrations_are_recorded():
     for user, database, versions in (('server', 'notaryserver', {'1', '2'}), ('signer', 'notarysigner', {'1'})):
         out = run(['docker', 'exec', f'{STACK}_mariadb', 'mariadb', '--batch', '--skip-column-names',

@@ -1,0 +1,89 @@
+"""Bad role inputs (issue 7): each one, given to its role on the deployed stack, fails with a message that
+names it, and nothing changes: same containers (same start time), same files on the host and the
+controller. The module bad inputs are in molecule/signing (bad_inputs.yml, lifecycle.yml); docs/FAULTS.md
+lists them all."""
+import concurrent.futures
+import hashlib
+import json
+import os
+import pathlib
+
+import pytest
+
+from conftest import SERVICES, STACK, inspect_container, run, state_dir
+
+CASES = [
+    # (role, {variable: bad value}, text the failure must contain)
+    ('images', {'images_build': ['nginx']}, "value of images_build must be one or more of: notary, registry, mariadb. Got no match for: nginx"),
+    ('images', {'images_prefix': 'Bad Prefix'}, "images_prefix 'Bad Prefix' is not a repository prefix"),
+    ('pki', {'pki_key_type': 'DSA'}, 'pki_key_type must be one of: ECC, RSA, got: DSA'),
+    ('pki', {'pki_renew_days': 400}, 'pki_leaf_valid_days (365) must exceed pki_renew_days (400)'),
+    ('pki', {'pki_registry_names': ['bad name!']}, 'that are not host names: bad name!'),
+    ('pki', {'pki_ca_cert': '/nonexistent/ca.crt'}, 'pki_ca_cert and pki_ca_key go together'),
+    ('mariadb', {'mariadb_server_user': 'root'}, 'must not be root'),
+    ('mariadb', {'mariadb_signer_database': 'notaryserver'}, 'mariadb_server_database and mariadb_signer_database must differ'),
+    ('mariadb', {'mariadb_log_level': 12}, 'mariadb_log_level must be 0-9, not 12'),
+    ('notary_signer', {'notary_signer_grpc_port': 70000}, 'notary_signer_grpc_port must be a port 1-65535, not 70000'),
+    ('notary_signer', {'notary_signer_default_alias': 'Bad-Alias'}, "notary_signer_default_alias 'Bad-Alias' must match"),
+    ('notary_server', {'notary_server_port': 0}, 'notary_server_port must be a port 1-65535, not 0'),
+    ('notary_server', {'notary_server_log_level': 'verbose'}, 'notary_server_log_level must be one of'),
+    ('notary_server', {'notary_server_hostname': 'Notary_Server'}, "notary_server_hostname 'Notary_Server' is not a host name label"),
+    ('registry', {'registry_port': 'abc'}, 'registry_port'),
+    ('registry', {'registry_users': [{'name': 'bob'}]}, 'every entry of registry_users needs a non-empty password (bob)'),
+    ('registry', {'registry_bcrypt_cost': 40}, 'registry_bcrypt_cost must be 4-31, not 40'),
+    ('trust_client', {'trust_client_users': ['Bad User']}, 'not user names: Bad User'),
+    ('trust_client', {'trust_client_registry_login': True, 'trust_client_registry_password': ''},
+     'trust_client_registry_login needs trust_client_registry_password'),
+    ('trust_client', {'trust_client_notary_host': 'bad host!'}, "trust_client_notary_host 'bad host!' is not a host name"),
+    ('key_backup', {'key_backup_passphrase': ''}, 'key_backup_passphrase is empty'),
+    ('key_backup', {'key_backup_passphrase': 'x', 'key_backup_archive': '../escape'},
+     "key_backup_archive must be a plain file name (letters, digits, . _ -), not '../escape'"),
+]
+
+
+def case_id(case):
+    return f'{case[0]}-{"-".join(case[1])}'
+
+
+def fingerprint():
+    """What a bad input must not touch: the containers (id, start time) and every file the stack and its
+    controller state hold, plus the client paths trust_client would write for root."""
+    print_ = {s: (c['Id'], c['State']['StartedAt']) for s in SERVICES for c in [inspect_container(s)]}
+    files = {}
+    for top in (pathlib.Path(f'/etc/dct-trust-stack/{STACK}'), state_dir(), pathlib.Path('/root/.docker/tls'),
+                pathlib.Path('/etc/docker/certs.d')):
+        for path in sorted(top.rglob('*')) if top.exists() else []:
+            st = path.lstat()
+            files[str(path)] = (st.st_mode, st.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else '')
+    return {'containers': print_, 'files': files}
+
+
+def try_case(case, tmp_dir):
+    role, bad = case[0], case[1]
+    extra = tmp_dir / f'{case_id(case)}.json'
+    extra.write_text(json.dumps(dict(bad, bad_input_role=role)))
+    inventory = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])
+    playbook = os.path.join(os.environ['MOLECULE_SCENARIO_DIRECTORY'], 'bad_input.yml')
+    return run(['ansible-playbook', '-i', inventory, '-e', f'@{extra}', playbook], check=False, timeout=300)
+
+
+@pytest.fixture(scope='module')
+def results(tmp_path_factory):
+    tmp_dir = tmp_path_factory.mktemp('bad-inputs')
+    before = fingerprint()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        procs = dict(zip(map(case_id, CASES), pool.map(lambda c: try_case(c, tmp_dir), CASES)))
+    return {'procs': procs, 'before': before, 'after': fingerprint()}
+
+
+@pytest.mark.parametrize('case', CASES, ids=case_id)
+def test_a_bad_role_input_fails_with_a_message_naming_it(case, results):
+    proc = results['procs'][case_id(case)]
+    out = ' '.join((proc.stdout + proc.stderr).split())  # the callback wraps long messages
+    assert proc.returncode != 0, f'{case_id(case)} was accepted'
+    assert case[2] in out, out[-3000:]
+
+
+def test_no_bad_input_changed_anything(results):
+    assert len(CASES) >= 20
+    assert results['after'] == results['before']
