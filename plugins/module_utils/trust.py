@@ -15,7 +15,6 @@ import re
 import ssl
 
 from ansible.module_utils.six.moves.urllib.parse import urlparse
-from ansible.module_utils.urls import open_url
 
 try:
     from cryptography import x509
@@ -227,7 +226,6 @@ class ServerClient(object):
         self.config_dir = self.params.get('config_dir') or os.path.join(os.path.expanduser('~'), '.docker')
         self.trust_dir = os.path.join(self.config_dir, 'trust')
         self._binary = None
-        self._server_ok = False
 
     @property
     def binary(self):
@@ -270,6 +268,7 @@ class ServerClient(object):
     def get(self, path):
         """GET path from the notary server, verified with the CA the docker CLI would use; return the body.
         Raise TrustError saying whether the server is untrusted, unhealthy or unreachable."""
+        from ansible.module_utils.urls import open_url  # imported when needed: it costs ~0.1 s of module start-up
         url = self.server_url()
         parsed = urlparse(url)
         hostport = parsed.netloc if parsed.port else '%s:443' % parsed.hostname
@@ -306,7 +305,6 @@ class ServerClient(object):
         if not self.server_url():
             return
         self.get('/_notary_server/health')
-        self._server_ok = True
 
 
 class TrustCLI(ServerClient):
@@ -331,35 +329,44 @@ class TrustCLI(ServerClient):
             env['DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE'] = self.repository_passphrase
         return env
 
+    def no_trust_command(self, message):
+        """The error for a docker CLI without `docker trust` (docker CLI 29 moved it into a plugin)."""
+        return TrustError('the docker CLI at %s has no "docker trust" command (docker CLI 29 moved it into a '
+                          'plugin; install it or point docker_cli at a CLI that has it): %s' % (self.binary, message))
+
     def ensure_trust_command(self):
-        """Fail clearly when this docker CLI has no `docker trust` (docker 29 moved it to a plugin)."""
+        """Fail clearly when this docker CLI has no `docker trust`, before a command that changes something."""
         if self._checked:
             return
         rc, out, err = self.run(['trust', '--help'])
         if rc != 0 or 'inspect' not in out:
-            raise TrustError('the docker CLI at %s has no "docker trust" command (docker CLI 29 moved it into a '
-                             'plugin; install it or point docker_cli at a CLI that has it): %s'
-                             % (self.binary, (err or out).strip()))
+            raise self.no_trust_command((err or out).strip())
         self._checked = True
 
     def inspect(self, repository):
-        """Trust data of a repository (all its signed tags), or None when it has none yet."""
-        self.ensure_trust_command()
+        """Trust data of a repository (all its signed tags), or None when it has none yet.
+
+        Reading needs no health probe first: when the CLI fails or falls back to its cache, the
+        server's health check then tells an unreachable server from a mismatched cache."""
         rc, out, err = self.run(['trust', 'inspect', repository])
         if 'using cached' in err:
             # the CLI fell back to its local cache: the server did not give it the repository's metadata
             last = err.strip().splitlines()[-1]
-            if self._server_ok:
-                raise TrustError('the notary server answers but has no trust data for %s that matches the docker '
-                                 'CLI\'s cache in %s/tuf/%s (was the server reset? then remove that cache '
-                                 'directory): %s' % (repository, self.trust_dir, repository, last))
-            raise TrustError('the notary server for %s did not answer (the docker CLI fell back to cached trust '
-                             'data): %s' % (repository, last))
+            try:
+                self.check_server()
+            except TrustError as exc:
+                raise TrustError('%s (the docker CLI fell back to cached trust data for %s: %s)' % (exc, repository, last))
+            raise TrustError('the notary server answers but has no trust data for %s that matches the docker '
+                             'CLI\'s cache in %s/tuf/%s (was the server reset? then remove that cache '
+                             'directory): %s' % (repository, self.trust_dir, repository, last))
         if rc == 0:
+            self._checked = True
             data = json.loads(out)
             return data[0] if data else None
         message = (err or out).strip()
         lowered = message.lower()
+        if 'is not a docker command' in lowered or 'unknown command' in lowered:
+            raise self.no_trust_command(message)
         if 'certificate' in lowered or 'x509' in lowered or 'tls' in lowered:
             raise TrustError('the notary server for %s is not trusted: %s (install the stack CA under '
                              '%s/tls/<server host:port>/ca.crt)' % (repository, message, self.config_dir))

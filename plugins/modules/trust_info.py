@@ -96,7 +96,6 @@ def describe(data):
 def run(module):
     wanted = [(ref,) + split_reference(ref) for ref in module.params['images']]
     cli = TrustCLI(module)
-    cli.check_server()
     repositories = {}
     for dummy, repository, dummy_tag in wanted:
         if repository not in repositories:

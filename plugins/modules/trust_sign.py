@@ -165,7 +165,6 @@ class TrustSign(object):
 
     def run(self):
         state = self.module.params['state']
-        self.cli.check_server()
         before = signed_tags(self.cli.inspect(self.repository))
         actions = []
         local = self.local_digests() if state == 'present' else {}
@@ -182,6 +181,7 @@ class TrustSign(object):
         if signer and any(a[0] == 'sign' for a in actions):
             check_signer_key(self.cli.trust_dir, signer, self.module.params['repository_passphrase'])
         if actions and not self.module.check_mode:
+            self.cli.check_server()  # a clear error before the first change when the server is unhealthy
             done = []
             for verb, ref, dummy in actions:
                 if verb == 'sign':

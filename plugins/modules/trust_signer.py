@@ -211,7 +211,6 @@ def run(module):
             aliases.append(key_id_from_file(path, aliases=True))
 
     cli = TrustCLI(module, root_passphrase=p['root_passphrase'], repository_passphrase=p['repository_passphrase'])
-    cli.check_server()
     passphrase = p['repository_passphrase']
     notary = NotaryCLI(module, {'targets': passphrase, 'snapshot': passphrase, 'delegation': passphrase})
     data = cli.inspect(repository)
@@ -221,6 +220,7 @@ def run(module):
     if actions and not module.check_mode:
         if not passphrase:
             raise TrustError('changing the signers of %s needs repository_passphrase' % repository)
+        cli.check_server()  # a clear error before the first change when the server is unhealthy
         if p['state'] == 'present' and not current:
             args = ['trust', 'signer', 'add']
             for path in p['keys']:

@@ -10,7 +10,7 @@ import pathlib
 
 import pytest
 
-from conftest import SERVICES, STACK, inspect_container, run, state_dir
+from conftest import NOTARY, REGISTRY, SERVICES, STACK, inspect_container, run, state_dir
 
 CASES = [
     # (role, {variable: bad value}, text the failure must contain)
@@ -47,15 +47,16 @@ def case_id(case):
 
 def fingerprint():
     """What a bad input must not touch: the containers (id, start time) and every file the stack and its
-    controller state hold, plus the client paths trust_client would write for root."""
-    print_ = {s: (c['Id'], c['State']['StartedAt']) for s in SERVICES for c in [inspect_container(s)]}
+    controller state hold, plus the client paths trust_client would write for root for this stack."""
+    containers = {s: (c['Id'], c['State']['StartedAt']) for s in SERVICES for c in [inspect_container(s)]}
     files = {}
-    for top in (pathlib.Path(f'/etc/dct-trust-stack/{STACK}'), state_dir(), pathlib.Path('/root/.docker/tls'),
-                pathlib.Path('/etc/docker/certs.d')):
+    # this stack's paths only: other scenarios may run beside this one
+    for top in (pathlib.Path(f'/etc/dct-trust-stack/{STACK}'), state_dir(), pathlib.Path(f'/root/.docker/tls/{NOTARY}'),
+                pathlib.Path(f'/etc/docker/certs.d/{REGISTRY}')):
         for path in sorted(top.rglob('*')) if top.exists() else []:
             st = path.lstat()
             files[str(path)] = (st.st_mode, st.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else '')
-    return {'containers': print_, 'files': files}
+    return {'containers': containers, 'files': files}
 
 
 def try_case(case, tmp_dir):

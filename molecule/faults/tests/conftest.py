@@ -4,13 +4,15 @@ Signing goes through the collection: molecule/faults/sign.yml, one inventory hos
 its own docker config under the ephemeral directory. The load fixture signs 200 tags in 10 repositories
 with 4 signers at once; the fault tests then check after each fault that none of those signatures is lost.
 """
-import concurrent.futures
+import hashlib
+import io
 import json
 import os
 import pathlib
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 import uuid
 
@@ -80,13 +82,34 @@ def client_env(signer):
 
 
 def build_images(repo, tags, layer_bytes=0):
-    """One tiny image per tag, each with its own digest; layer_bytes of random data make it bigger."""
-    ctx = EPHEMERAL / 'ctx' / uuid.uuid4().hex
-    ctx.mkdir(parents=True)
-    (ctx / 'stamp').write_bytes(os.urandom(layer_bytes) if layer_bytes else uuid.uuid4().bytes)
-    (ctx / 'Dockerfile').write_text('FROM scratch\nCOPY stamp /\nARG TAG\nLABEL tag=$TAG\n')
-    for tag in tags:
-        run(['docker', 'build', '-q', '--build-arg', f'TAG={repo}:{tag}', '-t', f'{repo}:{tag}', str(ctx)])
+    """Put one image per tag into the daemon with one `docker load`: a shared layer (a file of
+    layer_bytes random bytes, or a short random stamp) and a config per tag, so each tag has its own
+    digest. One load instead of a `docker build` per tag: 200 builds took about 40 s."""
+    stamp = os.urandom(layer_bytes) if layer_bytes else uuid.uuid4().bytes
+    layer = io.BytesIO()
+    with tarfile.open(fileobj=layer, mode='w') as tar:
+        info = tarfile.TarInfo('stamp')
+        info.size, info.mode = len(stamp), 0o644
+        tar.addfile(info, io.BytesIO(stamp))
+    layer = layer.getvalue()
+    diff_id = 'sha256:' + hashlib.sha256(layer).hexdigest()
+    archive = EPHEMERAL / f'images-{uuid.uuid4().hex[:8]}.tar'
+    manifest = []
+    with tarfile.open(archive, mode='w') as tar:
+        def add(name, data):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        add('layer/layer.tar', layer)
+        for tag in tags:
+            config = json.dumps({'architecture': 'amd64', 'os': 'linux', 'config': {'Labels': {'tag': f'{repo}:{tag}'}},
+                                 'rootfs': {'type': 'layers', 'diff_ids': [diff_id]}}).encode()
+            name = hashlib.sha256(config).hexdigest() + '.json'
+            add(name, config)
+            manifest.append({'Config': name, 'RepoTags': [f'{repo}:{tag}'], 'Layers': ['layer/layer.tar']})
+        add('manifest.json', json.dumps(manifest).encode())
+    run(['docker', 'load', '-q', '-i', str(archive)])
+    archive.unlink()
 
 
 def sign_command(assignments):
@@ -164,12 +187,11 @@ def load(tmp_path_factory):
     password = registry_auth()[1]
     # keys and trust caches of an earlier run belong to a stack that destroy removed
     shutil.rmtree(CLIENTS, ignore_errors=True)
-    shutil.rmtree(EPHEMERAL / 'ctx', ignore_errors=True)
     for signer in SIGNERS:
         docker_client(str(CLIENTS / signer / 'docker'), NOTARY, REGISTRY, ca_cert(), password=password)
     started = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(lambda repo: build_images(repo, LOAD_TAGS), LOAD_REPOS))
+    for repo in LOAD_REPOS:
+        build_images(repo, LOAD_TAGS)
     built = time.monotonic()
     assignments = {s: [] for s in SIGNERS}
     for repo in LOAD_REPOS:

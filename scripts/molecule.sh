@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Run `molecule test` for the scenarios given (make molecule passes $(SCENARIOS)).
+# `images` runs first (the others use what it builds) and `faults` last and alone (it restarts
+# dockerd); the scenarios between run in parallel: each has its own stack name, ports and
+# ephemeral directory. Each scenario's output goes to build/test-results/molecule-<scenario>.log;
+# a failed scenario's log tail is printed. Stops after the first group that fails.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+LOGS=build/test-results
+mkdir -p "$LOGS"
+
+serial_first=() parallel=() serial_last=()
+for s in "$@"; do
+  case "$s" in
+    images) serial_first+=("$s") ;;
+    faults) serial_last+=("$s") ;;
+    *) parallel+=("$s") ;;
+  esac
+done
+
+started() { date +%s; }
+report() {  # scenario, exit code, start time
+  local s=$1 rc=$2 t0=$3
+  if [ "$rc" -eq 0 ]; then
+    echo "== molecule test -s $s: passed in $(( $(date +%s) - t0 )) s (log: $LOGS/molecule-$s.log)"
+  else
+    echo "== molecule test -s $s: FAILED (exit $rc) after $(( $(date +%s) - t0 )) s; last lines of $LOGS/molecule-$s.log:"
+    tail -n 150 "$LOGS/molecule-$s.log"
+  fi
+}
+
+run_serial() {
+  local s t0 rc
+  for s in "$@"; do
+    echo "== molecule test -s $s"
+    t0=$(started)
+    molecule test -s "$s" 2>&1 | tee "$LOGS/molecule-$s.log"
+    rc=${PIPESTATUS[0]}
+    report "$s" "$rc" "$t0"
+    [ "$rc" -eq 0 ] || return "$rc"
+  done
+}
+
+run_parallel() {
+  [ "$#" -gt 0 ] || return 0
+  local s failed=0 t0
+  declare -A pids
+  t0=$(started)
+  for s in "$@"; do
+    echo "== molecule test -s $s (in parallel with: $*)"
+    molecule test -s "$s" >"$LOGS/molecule-$s.log" 2>&1 &
+    pids[$s]=$!
+  done
+  for s in "$@"; do
+    wait "${pids[$s]}"
+    local rc=$?
+    report "$s" "$rc" "$t0"
+    [ "$rc" -eq 0 ] || failed=$rc
+  done
+  return "$failed"
+}
+
+run_serial "${serial_first[@]}" && run_parallel "${parallel[@]}" && run_serial "${serial_last[@]}"
