@@ -19,12 +19,12 @@ for s in "$@"; do
 done
 
 started() { date +%s; }
-report() {  # scenario, exit code, start time
-  local s=$1 rc=$2 t0=$3
+report() {  # scenario, exit code, start time[, end time]
+  local s=$1 rc=$2 t0=$3 t1=${4:-$(date +%s)}
   if [ "$rc" -eq 0 ]; then
-    echo "== molecule test -s $s: passed in $(( $(date +%s) - t0 )) s (log: $LOGS/molecule-$s.log)"
+    echo "== molecule test -s $s: passed in $(( t1 - t0 )) s (log: $LOGS/molecule-$s.log)"
   else
-    echo "== molecule test -s $s: FAILED (exit $rc) after $(( $(date +%s) - t0 )) s; last lines of $LOGS/molecule-$s.log:"
+    echo "== molecule test -s $s: FAILED (exit $rc) after $(( t1 - t0 )) s; last lines of $LOGS/molecule-$s.log:"
     tail -n 150 "$LOGS/molecule-$s.log"
   fi
 }
@@ -48,13 +48,14 @@ run_parallel() {
   t0=$(started)
   for s in "$@"; do
     echo "== molecule test -s $s (in parallel with: $*)"
-    molecule test -s "$s" >"$LOGS/molecule-$s.log" 2>&1 &
+    # the scenario's end time goes beside its log, so each reports its own duration
+    bash -c 'molecule test -s "$1" >"$2" 2>&1; rc=$?; date +%s >"$2.end"; exit $rc' _ "$s" "$LOGS/molecule-$s.log" &
     pids[$s]=$!
   done
   for s in "$@"; do
     wait "${pids[$s]}"
     local rc=$?
-    report "$s" "$rc" "$t0"
+    report "$s" "$rc" "$t0" "$(cat "$LOGS/molecule-$s.log.end")"
     [ "$rc" -eq 0 ] || failed=$rc
   done
   return "$failed"

@@ -346,8 +346,13 @@ class TrustCLI(ServerClient):
     def inspect(self, repository):
         """Trust data of a repository (all its signed tags), or None when it has none yet.
 
-        Reading needs no health probe first: when the CLI fails or falls back to its cache, the
-        server's health check then tells an unreachable server from a mismatched cache."""
+        The server is checked (reachable, healthy, its TLS verified with the CA the CLI would use) on first
+        contact, when the CLI has no cached trust data for the repository yet: the docker CLI skips TLS
+        verification of the notary server for a registry it deems insecure (any on loopback), and first
+        contact is when it pins the repository's root key. Later reads need no probe; when the CLI fails
+        or falls back to its cache, the check then tells an unreachable server from a mismatched cache."""
+        if not os.path.isdir(os.path.join(self.trust_dir, 'tuf', repository)):
+            self.check_server()
         rc, out, err = self.run(['trust', 'inspect', repository])
         if 'using cached' in err:
             # the CLI fell back to its local cache: the server did not give it the repository's metadata
@@ -362,9 +367,15 @@ class TrustCLI(ServerClient):
         if rc == 0:
             self._checked = True
             data = json.loads(out)
-            return data[0] if data else None
+            if data:
+                return data[0]
         message = (err or out).strip()
         lowered = message.lower()
+        if rc == 0 or 'does not have trust data' in lowered or 'no signatures' in lowered or 'not signed' in lowered:
+            # no trust data, or "No signatures or cannot access <repo>": the CLI says the same when it cannot
+            # reach or trust the server, so ask the server before calling the repository new
+            self.check_server()
+            return None
         if 'is not a docker command' in lowered or 'unknown command' in lowered:
             raise self.no_trust_command(message)
         if 'certificate' in lowered or 'x509' in lowered or 'tls' in lowered:
@@ -373,8 +384,6 @@ class TrustCLI(ServerClient):
         if ('connection refused' in lowered or 'no such host' in lowered or 'timeout' in lowered
                 or 'unreachable' in lowered or 'i/o timeout' in lowered):
             raise TrustError('the notary server for %s is unreachable: %s' % (repository, message))
-        if 'does not have trust data' in lowered or 'no signatures' in lowered or 'not signed' in lowered:
-            return None
         raise TrustError('docker trust inspect %s failed: %s' % (repository, message))
 
 
