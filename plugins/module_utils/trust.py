@@ -278,10 +278,12 @@ class ServerClient(object):
                                 ca_path=ca_file if os.path.exists(ca_file) else None)
             return response.read()
         except ssl.SSLError as exc:
+            if 'CERTIFICATE' not in str(exc).upper():  # e.g. the server closed the connection mid-handshake
+                raise TrustError('the notary server %s (%s) is unreachable: %s' % (url, hostport, exc))
             raise TrustError('the notary server %s is not trusted: %s (put its CA at %s)' % (url, exc, ca_file))
         except Exception as exc:  # urllib wraps the reasons; tell certificate and network apart by text
             text = str(getattr(exc, 'reason', exc))
-            if 'CERTIFICATE' in text.upper() or 'SSL' in text.upper():
+            if 'CERTIFICATE' in text.upper():
                 raise TrustError('the notary server %s is not trusted: %s (put its CA at %s)' % (url, text, ca_file))
             if getattr(exc, 'code', None):
                 body = exc.read().decode('utf-8', 'replace').strip() if hasattr(exc, 'read') else ''

@@ -176,9 +176,19 @@ def container(service):
     return json.loads(run(['docker', 'inspect', f'{STACK}_{service}']).stdout)[0]
 
 
+# notary-server checks its signer every 10 s ("Trust operational"), so for up to 10 s after a fault its
+# health still shows the state before it; the modules refuse to change anything while it shows 503
+HEALTH_PERIOD = 11
+
+
 def wait_for_stack(what, timeout=180):
-    wait_until(f'{what}: every container running and notary and the registry healthy',
-               lambda: all(container(s)['State']['Running'] for s in SERVICES) and stack_healthy(), timeout=timeout)
+    """Every container running, then notary and the registry healthy at least one notary health period
+    after that, so the health check has looked at the stack as it is now."""
+    wait_until(f'{what}: every container running', lambda: all(container(s)['State']['Running'] for s in SERVICES),
+               timeout=timeout)
+    running_at = time.monotonic()
+    wait_until(f'{what}: notary and the registry healthy {HEALTH_PERIOD} s after every container runs',
+               lambda: time.monotonic() - running_at >= HEALTH_PERIOD and stack_healthy(), timeout=timeout)
 
 
 @pytest.fixture(scope='session')

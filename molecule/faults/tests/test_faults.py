@@ -64,15 +64,19 @@ def test_mariadb_stopped_during_trust_sign_fails_clearly_changes_nothing_and_the
     repo = f'{REGISTRY}/faults/no-database'
     tags = [f'd{i}' for i in range(1, 13)]
     build_images(repo, tags)
+    server_restarts = container('notary_server')['RestartCount']
     proc = start_and_wait_for_first_tag(repo, tags)
     run(['docker', 'stop', f'{container("mariadb")["Name"].lstrip("/")}'])
     try:
         rc, out = finish(proc)
         message = failure_message(out)
-        record('mariadb stopped', run_in_progress_exit=rc, message=message)
+        record('mariadb stopped', run_in_progress_exit=rc, message=message,
+               notary_server_restarts=container('notary_server')['RestartCount'] - server_restarts)
         assert rc != 0, 'signing went on without a database'
-        # the CLI's words, the server's health read by the module, and the tags signed before the stop
-        assert 'unable to reach trust server' in message and 'the notary server' in message, message
+        # the CLI's words for a failed server (it answers 500, or drops the connection when the database
+        # vanishes mid-publish), the server's state read by the module, and the tags signed before the stop
+        assert 'unable to reach trust server' in message or ('failed to sign' in message and ': EOF' in message), message
+        assert 'the notary server' in message and 'is not trusted' not in message, message
         assert 'done, see actions' in message and 'changed: true' in message, message
     finally:
         run(['docker', 'start', 'dcttestfault_mariadb'])
