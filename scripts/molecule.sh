@@ -51,6 +51,13 @@ run_parallel() {
     # the scenario's end time goes beside its log, so each reports its own duration
     bash -c 'molecule test -s "$1" >"$2" 2>&1; rc=$?; date +%s >"$2.end"; exit $rc' _ "$s" "$LOGS/molecule-$s.log" &
     pids[$s]=$!
+    # molecule's prerun reinstalls this collection into ~/.ansible/collections (ansible-galaxy --force);
+    # two at once collide, so start the next scenario once this one is past it
+    for _ in $(seq 1 240); do
+      grep -q "\[$s > destroy\]" "$LOGS/molecule-$s.log" 2>/dev/null && break
+      kill -0 "${pids[$s]}" 2>/dev/null || break
+      sleep 0.5
+    done
   done
   for s in "$@"; do
     wait "${pids[$s]}"
