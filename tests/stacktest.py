@@ -26,18 +26,22 @@ def run(argv, env=None, check=True, timeout=300, stdin_text=None):
     return proc
 
 
-def docker_client(config_dir, notary, registry, ca_file, password=None):
-    """A DOCKER_CONFIG that trusts the stack only through its CA at the paths the trust_client role
-    uses; logged in to the registry as admin when a password is given. Returns the environment."""
-    ca = open(ca_file).read()
+def trust_ca(config_dir, notary, ca_file):
+    """Put the stack CA where the docker CLI looks for the notary server's CA: <config>/tls/<notary>/ca.crt."""
     tls = os.path.join(config_dir, 'tls', notary)
     os.makedirs(tls, mode=0o700, exist_ok=True)
     with open(os.path.join(tls, 'ca.crt'), 'w') as f:
-        f.write(ca)
+        f.write(open(ca_file).read())
+
+
+def docker_client(config_dir, notary, registry, ca_file, password=None):
+    """A DOCKER_CONFIG that trusts the stack only through its CA at the paths the trust_client role
+    uses; logged in to the registry as admin when a password is given. Returns the environment."""
+    trust_ca(config_dir, notary, ca_file)
     certs_d = f'/etc/docker/certs.d/{registry}'
     os.makedirs(certs_d, exist_ok=True)
     with open(f'{certs_d}/ca.crt', 'w') as f:
-        f.write(ca)
+        f.write(open(ca_file).read())
     env = {'DOCKER_CONFIG': str(config_dir), 'DOCKER_CONTENT_TRUST_SERVER': f'https://{notary}'}
     if password is not None:
         run(['docker', 'login', '-u', 'admin', '--password-stdin', registry], env=env, stdin_text=password)
@@ -47,10 +51,7 @@ def docker_client(config_dir, notary, registry, ca_file, password=None):
 def trust_inspect(refs, notary, ca_file, config_dir):
     """`docker trust inspect` of refs from a client with no cached trust data, so the server answers
     and the client verifies every signature chain again. Returns {ref: inspect entry}."""
-    tls = os.path.join(config_dir, 'tls', notary)
-    os.makedirs(tls, mode=0o700, exist_ok=True)
-    with open(os.path.join(tls, 'ca.crt'), 'w') as f:
-        f.write(open(ca_file).read())
+    trust_ca(config_dir, notary, ca_file)
     shutil.rmtree(os.path.join(config_dir, 'trust'), ignore_errors=True)
     env = {'DOCKER_CONFIG': str(config_dir), 'DOCKER_CONTENT_TRUST_SERVER': f'https://{notary}'}
     out = run(['docker', 'trust', 'inspect'] + list(refs), env=env).stdout

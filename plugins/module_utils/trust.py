@@ -226,6 +226,7 @@ class ServerClient(object):
         self.config_dir = self.params.get('config_dir') or os.path.join(os.path.expanduser('~'), '.docker')
         self.trust_dir = os.path.join(self.config_dir, 'trust')
         self._binary = None
+        self._server_checked = False
 
     @property
     def binary(self):
@@ -277,12 +278,9 @@ class ServerClient(object):
             response = open_url(url.rstrip('/') + path, method='GET', timeout=15, validate_certs=True,
                                 ca_path=ca_file if os.path.exists(ca_file) else None)
             return response.read()
-        except ssl.SSLError as exc:
-            if 'CERTIFICATE' not in str(exc).upper():  # e.g. the server closed the connection mid-handshake
-                raise TrustError('the notary server %s (%s) is unreachable: %s' % (url, hostport, exc))
-            raise TrustError('the notary server %s is not trusted: %s (put its CA at %s)' % (url, exc, ca_file))
-        except Exception as exc:  # urllib wraps the reasons; tell certificate and network apart by text
-            text = str(getattr(exc, 'reason', exc))
+        except Exception as exc:  # urllib wraps the reasons; tell certificate, HTTP status and network apart
+            # an SSL error other than a certificate one (say, the server closed the connection) is "unreachable"
+            text = str(exc) if isinstance(exc, ssl.SSLError) else str(getattr(exc, 'reason', exc))
             if 'CERTIFICATE' in text.upper():
                 raise TrustError('the notary server %s is not trusted: %s (put its CA at %s)' % (url, text, ca_file))
             if getattr(exc, 'code', None):
@@ -304,9 +302,10 @@ class ServerClient(object):
     def check_server(self):
         """Fail clearly, before anything changes, when the notary server is unreachable, unhealthy or not
         trusted by the CA the docker CLI would use."""
-        if not self.server_url():
+        if not self.server_url() or self._server_checked:
             return
         self.get('/_notary_server/health')
+        self._server_checked = True  # once per module run: first contact and the first change may both ask
 
 
 class TrustCLI(ServerClient):

@@ -1,7 +1,6 @@
 """The deployed trust stack: TLS, auth, exposure, databases, a real DCT round trip, persistence."""
 import json
 import os
-import subprocess
 import uuid
 
 import pytest
@@ -10,6 +9,7 @@ from cryptography.hazmat.primitives import serialization
 
 from conftest import (MARIADB_IMAGE, NOTARY, NOTARY_PORT, REGISTRY, REGISTRY_PORT, STACK,
                       ca_cert, credential, inspect_container, run, state_dir)
+from stacktest import docker_client, trust_inspect
 
 
 def test_notary_health_is_200_with_tls_verified_against_the_ca():
@@ -96,24 +96,11 @@ def test_migrations_are_recorded():
 def client(tmp_path_factory):
     """A docker CLI client trusting the stack only through the CA at the documented paths."""
     home = tmp_path_factory.mktemp('client')
-    config = home / 'docker'
-    (config / 'tls' / NOTARY).mkdir(parents=True)
-    (config / 'tls' / NOTARY / 'ca.crt').write_text(open(ca_cert()).read())
-    certs_d = f'/etc/docker/certs.d/{REGISTRY}'
-    os.makedirs(certs_d, exist_ok=True)
-    with open(f'{certs_d}/ca.crt', 'w') as f:
-        f.write(open(ca_cert()).read())
-    env = {
-        'DOCKER_CONFIG': str(config),
-        'DOCKER_CONTENT_TRUST_SERVER': f'https://{NOTARY}',
+    env = docker_client(str(home / 'docker'), NOTARY, REGISTRY, ca_cert(), password=credential('registry_admin'))
+    env.update({
         'DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE': 'test-root-passphrase',
         'DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE': 'test-repository-passphrase',
-    }
-    # docker login reads the password from stdin; run() closes stdin, so pipe it here.
-    full = dict(os.environ, **env)
-    login = subprocess.run(['docker', 'login', '-u', 'admin', '--password-stdin', REGISTRY],
-                           input=credential('registry_admin'), capture_output=True, text=True, env=full, check=False)
-    assert login.returncode == 0, login.stderr
+    })
     return {'env': env, 'home': home}
 
 
@@ -138,11 +125,7 @@ def signed(client):
 
 def inspect_trust(ref, tmp_path):
     """docker trust inspect from a client with no cached trust data, so it asks the server."""
-    config = tmp_path / 'fresh-docker-config'
-    (config / 'tls' / NOTARY).mkdir(parents=True)
-    (config / 'tls' / NOTARY / 'ca.crt').write_text(open(ca_cert()).read())
-    env = {'DOCKER_CONFIG': str(config), 'DOCKER_CONTENT_TRUST_SERVER': f'https://{NOTARY}'}
-    return json.loads(run(['docker', 'trust', 'inspect', ref], env=env).stdout)[0]
+    return next(iter(trust_inspect([ref], NOTARY, ca_cert(), str(tmp_path / 'fresh-docker-config')).values()))
 
 
 def test_docker_trust_round_trip(signed, tmp_path):
