@@ -12,19 +12,12 @@ import hashlib
 import json
 import os
 import re
+import socket
 import ssl
+from urllib.parse import quote, urlparse
 
-from ansible.module_utils.six.moves.urllib.parse import urlparse
-
-try:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa, ed25519
-    HAS_CRYPTOGRAPHY = True
-    CRYPTOGRAPHY_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - reported by the modules
-    HAS_CRYPTOGRAPHY = False
-    CRYPTOGRAPHY_IMPORT_ERROR = exc
+# Only the Python standard library at module start: a re-run that finds nothing to do costs a module
+# start-up, and cryptography (key IDs) and urllib.request (the notary server) are imported when used.
 
 # Options every module that talks to a notary server takes (doc_fragments/trust.py, SERVER).
 SERVER_ARGS = dict(
@@ -116,6 +109,18 @@ def pem_headers(data):
     return headers
 
 
+def _crypto():
+    """cryptography's x509, serialization and key classes, imported on first use (they cost ~30 ms of
+    module start-up, and only key and certificate reads need them)."""
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa, ed25519
+    except ImportError as exc:
+        raise TrustError('the cryptography Python library is required: %s' % exc)
+    return x509, serialization, ec, rsa, ed25519
+
+
 def tuf_key_id(keytype, public):
     """The TUF key ID: hex SHA-256 of the canonical JSON of the public key."""
     canonical = json.dumps({'keytype': keytype, 'keyval': {'private': None, 'public': base64.b64encode(public).decode('ascii')}},
@@ -124,6 +129,7 @@ def tuf_key_id(keytype, public):
 
 
 def _keytype(public_key):
+    dummy, dummy, ec, rsa, ed25519 = _crypto()
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         return 'ecdsa'
     if isinstance(public_key, rsa.RSAPublicKey):
@@ -134,6 +140,7 @@ def _keytype(public_key):
 
 
 def _public_id(public_key):
+    serialization = _crypto()[1]
     keytype = _keytype(public_key)
     if keytype == 'ed25519':
         raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
@@ -147,8 +154,7 @@ def key_id_from_pem(data, password=None):
 
     A private key's ID is its public key's ID. A certificate's ID is that of an
     '<type>-x509' key whose public value is the certificate in PEM."""
-    if not HAS_CRYPTOGRAPHY:
-        raise TrustError('the cryptography Python library is required: %s' % CRYPTOGRAPHY_IMPORT_ERROR)
+    x509, serialization = _crypto()[:2]
     blocks = list(_pem_blocks(data))
     if not blocks:
         raise TrustError('no PEM block found')
@@ -181,9 +187,7 @@ def key_id_from_pem(data, password=None):
 
 def certificate_not_before(pem):
     """The notBefore of a PEM certificate, timezone-aware UTC."""
-    if not HAS_CRYPTOGRAPHY:
-        raise TrustError('the cryptography Python library is required: %s' % CRYPTOGRAPHY_IMPORT_ERROR)
-    return x509.load_pem_x509_certificate(pem).not_valid_before_utc
+    return _crypto()[0].load_pem_x509_certificate(pem).not_valid_before_utc
 
 
 def key_id_aliases(data):
@@ -192,7 +196,7 @@ def key_id_aliases(data):
     ids = [key_id_from_pem(data)]
     blocks = list(_pem_blocks(data))
     if blocks and blocks[0][0] == 'CERTIFICATE':
-        ids.append(_public_id(x509.load_der_x509_certificate(blocks[0][1]).public_key()))
+        ids.append(_public_id(_crypto()[0].load_der_x509_certificate(blocks[0][1]).public_key()))
     return ids
 
 
@@ -269,24 +273,28 @@ class ServerClient(object):
     def get(self, path):
         """GET path from the notary server, verified with the CA the docker CLI would use; return the body.
         Raise TrustError saying whether the server is untrusted, unhealthy or unreachable."""
-        from ansible.module_utils.urls import open_url  # imported when needed: it costs ~0.1 s of module start-up
+        # the standard library's urllib (proxies from the environment, as the docker CLI): ansible's
+        # module_utils.urls would add ~0.1 s to every module start, used or not
+        import urllib.error
+        import urllib.request
         url = self.server_url()
         parsed = urlparse(url)
         hostport = parsed.netloc if parsed.port else '%s:443' % parsed.hostname
         ca_file = self.ca_file()
+        context = ssl.create_default_context(cafile=ca_file if os.path.exists(ca_file) else None)
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
         try:
-            response = open_url(url.rstrip('/') + path, method='GET', timeout=15, validate_certs=True,
-                                ca_path=ca_file if os.path.exists(ca_file) else None)
-            return response.read()
-        except Exception as exc:  # urllib wraps the reasons; tell certificate, HTTP status and network apart
+            with opener.open(url.rstrip('/') + path, timeout=15) as response:
+                return response.read()
+        except urllib.error.HTTPError as exc:
+            body = exc.read().decode('utf-8', 'replace').strip()
+            raise TrustError('the notary server %s answered HTTP %s for %s%s'
+                             % (url, exc.code, path, ': ' + body[:500] if body else ''))
+        except (urllib.error.URLError, ssl.SSLError, OSError) as exc:
             # an SSL error other than a certificate one (say, the server closed the connection) is "unreachable"
-            text = str(exc) if isinstance(exc, ssl.SSLError) else str(getattr(exc, 'reason', exc))
+            text = str(getattr(exc, 'reason', None) or exc)
             if 'CERTIFICATE' in text.upper():
                 raise TrustError('the notary server %s is not trusted: %s (put its CA at %s)' % (url, text, ca_file))
-            if getattr(exc, 'code', None):
-                body = exc.read().decode('utf-8', 'replace').strip() if hasattr(exc, 'read') else ''
-                raise TrustError('the notary server %s answered HTTP %s for %s%s'
-                                 % (url, exc.code, path, ': ' + body[:500] if body else ''))
             raise TrustError('the notary server %s (%s) is unreachable: %s' % (url, hostport, text))
 
     def health_report(self):
@@ -386,6 +394,85 @@ class TrustCLI(ServerClient):
                 or 'unreachable' in lowered or 'i/o timeout' in lowered):
             raise TrustError('the notary server for %s is unreachable: %s' % (repository, message))
         raise TrustError('docker trust inspect %s failed: %s' % (repository, message))
+
+    def image_digests(self, repository, tags):
+        """{tag: the digest the registry knows the local image repository:tag by, or None when never pushed}.
+
+        Asks the Docker engine's API once for every image of the repository when the CLI would talk to
+        a local unix socket (no process to start); else, or when a tag is not found that way (a name the
+        engine spells differently), one `docker image inspect` of every tag, which fails for a tag that is
+        not present locally."""
+        images = engine_images(self.config_dir, repository, int(self.params.get('timeout') or 120))
+        if images is not None:
+            by_tag = {}
+            for image in images:
+                for ref in image.get('RepoTags') or []:
+                    name, dummy, tag = ref.rpartition(':')
+                    if name == repository:
+                        by_tag[tag] = image.get('RepoDigests') or []
+            if all(tag in by_tag for tag in tags):
+                return dict((tag, repo_digest(by_tag[tag], repository)) for tag in tags)
+        refs = ['%s:%s' % (repository, t) for t in tags]
+        rc, out, err = self.run(['image', 'inspect', '--format', '{{json .RepoDigests}}'] + refs)
+        lines = out.splitlines()
+        if rc != 0 or len(lines) != len(refs):
+            raise TrustError('image not present locally: %s' % (err or out).strip())
+        return dict((tag, repo_digest(json.loads(line) or [], repository)) for tag, line in zip(tags, lines))
+
+
+def repo_digest(repo_digests, repository):
+    """The hex digest of repository in an image's RepoDigests (name@sha256:hex), or None."""
+    for entry in repo_digests:
+        name, dummy, digest = entry.partition('@sha256:')
+        if name == repository:
+            return digest
+    return None
+
+
+def engine_socket(config_dir):
+    """The unix socket of the Docker engine the docker CLI would use, or None when it would use another
+    engine (DOCKER_HOST not unix://, TLS, a docker context): then only the CLI knows."""
+    host = os.environ.get('DOCKER_HOST')
+    if not host:
+        if os.environ.get('DOCKER_CONTEXT'):
+            return None
+        try:
+            with open(os.path.join(config_dir, 'config.json')) as handle:
+                if json.load(handle).get('currentContext') not in (None, '', 'default'):
+                    return None
+        except (IOError, OSError, ValueError):
+            pass
+        host = 'unix:///var/run/docker.sock'
+    if not host.startswith('unix://') or os.environ.get('DOCKER_TLS_VERIFY'):
+        return None
+    path = host[len('unix://'):]
+    return path if os.path.exists(path) else None
+
+
+def engine_images(config_dir, repository, timeout):
+    """The Docker engine's image list for repository (GET /images/json, filtered by reference) over its
+    unix socket, or None when there is no such socket to use or it does not answer (ask the CLI then)."""
+    path = engine_socket(config_dir)
+    if not path:
+        return None
+    import http.client
+
+    class UnixConnection(http.client.HTTPConnection):
+        def connect(self):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(path)
+
+    connection = UnixConnection('localhost', timeout=timeout)
+    try:
+        connection.request('GET', '/images/json?filters=%s' % quote(json.dumps({'reference': [repository]})))
+        response = connection.getresponse()
+        body = response.read()
+        return json.loads(body) if response.status == 200 else None
+    except (OSError, ValueError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
 
 
 class NotaryCLI(ServerClient):

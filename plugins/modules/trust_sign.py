@@ -16,8 +16,9 @@ description:
   - With I(state=present), a tag is signed only when it is unsigned, signed for a different digest than
     the local image's, or not signed by I(signer). C(docker trust sign) pushes the image first.
   - With I(state=absent), a signed tag's signature is revoked; an unsigned tag is left alone.
-  - Reads the current state with one C(docker trust inspect) per repository and one C(docker image inspect)
-    of all its tags, whatever the number of tags.
+  - Reads the current state with one C(docker trust inspect) per repository and one look at the local images
+    of all its tags, whatever the number of tags (one request to the Docker engine's unix socket, or one
+    C(docker image inspect) when the CLI is set to use another engine through C(DOCKER_HOST) or a context).
 author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
@@ -101,8 +102,6 @@ actions:
   sample: ["sign localhost:5000/team/app:1.0 (unsigned)"]
 '''
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
@@ -130,23 +129,6 @@ class TrustSign(object):
             check_signer_name(p['signer'])
         self.cli = TrustCLI(module, root_passphrase=p['root_passphrase'], repository_passphrase=p['repository_passphrase'])
 
-    def local_digests(self):
-        """{tag: the digest the registry knows the local image by, or None when never pushed}, from one
-        `docker image inspect` of every tag; fail when an image is not present locally."""
-        refs = ['%s:%s' % (self.repository, t) for t in self.tags]
-        rc, out, err = self.cli.run(['image', 'inspect', '--format', '{{json .RepoDigests}}'] + refs)
-        lines = out.splitlines()
-        if rc != 0 or len(lines) != len(refs):
-            raise TrustError('image not present locally: %s' % (err or out).strip())
-        digests = {}
-        for tag, line in zip(self.tags, lines):
-            digests[tag] = None
-            for entry in json.loads(line) or []:
-                name, dummy, digest = entry.partition('@sha256:')
-                if name == self.repository:
-                    digests[tag] = digest
-        return digests
-
     def reason_to_sign(self, current, local):
         if current is None:
             return 'unsigned'
@@ -167,7 +149,7 @@ class TrustSign(object):
         state = self.module.params['state']
         before = signed_tags(self.cli.inspect(self.repository))
         actions = []
-        local = self.local_digests() if state == 'present' else {}
+        local = self.cli.image_digests(self.repository, self.tags) if state == 'present' else {}
         for tag in self.tags:
             ref = '%s:%s' % (self.repository, tag)
             current = before.get(tag)
