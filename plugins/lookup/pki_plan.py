@@ -120,6 +120,19 @@ def _mode_problem(path, mode):
     return None if found == mode else '%s has mode %04o, not %04o' % (path, found, mode)
 
 
+def _load(path, mode, loader, what):
+    """(reasons, loader(content) or None) for the file at path, its mode checked too."""
+    problem = _mode_problem(path, mode)
+    if problem and 'missing' in problem:
+        return [problem], None
+    reasons = [problem] if problem else []
+    try:
+        with open(path, 'rb') as handle:
+            return reasons, loader(handle.read())
+    except (OSError, ValueError, TypeError) as exc:
+        return reasons + ['%s is not %s (%s)' % (path, what, exc)], None
+
+
 def _public(key):
     return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
@@ -152,15 +165,10 @@ class PkiPlan(object):
 
     def key(self, path):
         """(reasons, private key or None)"""
-        problem = _mode_problem(path, 0o600)
-        if problem and 'missing' in problem:
-            return [problem], None
-        reasons = [problem] if problem else []
-        try:
-            with open(path, 'rb') as handle:
-                key = serialization.load_pem_private_key(handle.read(), password=None)
-        except (OSError, ValueError, TypeError) as exc:
-            return reasons + ['%s is not a readable unencrypted private key (%s)' % (path, exc)], None
+        reasons, key = _load(path, 0o600, lambda data: serialization.load_pem_private_key(data, password=None),
+                             'a readable unencrypted private key')
+        if key is None:
+            return reasons, None
         if self.o['key_type'] == 'ECC':
             if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != self.o['key_curve']:
                 reasons.append('%s is not an ECC %s key' % (path, self.o['key_curve']))
@@ -170,16 +178,8 @@ class PkiPlan(object):
 
     def cert(self, path, key):
         """(reasons, certificate or None), checking the mode and that it carries key's public key."""
-        problem = _mode_problem(path, 0o644)
-        if problem and 'missing' in problem:
-            return [problem], None
-        reasons = [problem] if problem else []
-        try:
-            with open(path, 'rb') as handle:
-                cert = x509.load_pem_x509_certificate(handle.read())
-        except (OSError, ValueError) as exc:
-            return reasons + ['%s is not a readable PEM certificate (%s)' % (path, exc)], None
-        if key is not None and _public(cert.public_key()) != _public(key.public_key()):
+        reasons, cert = _load(path, 0o644, x509.load_pem_x509_certificate, 'a readable PEM certificate')
+        if cert is not None and key is not None and _public(cert.public_key()) != _public(key.public_key()):
             reasons.append('%s does not carry the public key of its private key' % path)
         return reasons, cert
 
