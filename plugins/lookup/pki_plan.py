@@ -184,8 +184,9 @@ class PkiPlan(object):
         return reasons, cert
 
     def ca(self):
+        """(reasons, CA certificate or None); an own CA is only read, never to be made."""
         if self.o['own_ca']:
-            return []
+            return [], _load(self.o['ca_cert'], 0o644, x509.load_pem_x509_certificate, 'a readable PEM certificate')[1]
         reasons, key = self.key(self.o['ca_key'])
         more, cert = self.cert(self.o['ca_cert'], key)
         reasons += more
@@ -198,7 +199,7 @@ class PkiPlan(object):
                 reasons.append('%s is not a CA certificate with path length 0 (critical)' % self.o['ca_cert'])
             if _key_usage(cert) != set(['key_cert_sign', 'crl_sign']):
                 reasons.append('%s key usage is not keyCertSign and cRLSign (critical)' % self.o['ca_cert'])
-        return reasons
+        return reasons, cert
 
     def leaf(self, name, spec, ca_cert):
         path = os.path.join(self.o['dir'], name)
@@ -239,12 +240,8 @@ class PkiPlan(object):
 
     def run(self):
         problem = _mode_problem(self.o['dir'], 0o700)
-        plan = {'dir': [problem] if problem else [], 'ca': self.ca(), 'leafs': {}}
-        try:
-            with open(self.o['ca_cert'], 'rb') as handle:
-                ca_cert = x509.load_pem_x509_certificate(handle.read())
-        except (OSError, ValueError):
-            ca_cert = None
+        ca_reasons, ca_cert = self.ca()
+        plan = {'dir': [problem] if problem else [], 'ca': ca_reasons, 'leafs': {}}
         for name, spec in sorted(self.o['leafs'].items()):
             # a CA that is to be made invalidates every leaf it issued
             plan['leafs'][name] = (['the CA is to be made'] if plan['ca'] else []) + self.leaf(name, spec, ca_cert)
