@@ -91,8 +91,10 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
-    TRUST_COMMON_ARGS, TrustCLI, TrustError, run_module, check_signer_name, key_id_from_file, keys_of_role)
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TRUST_COMMON_ARGS, TrustError, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name
+from ansible_collections.dct.trust_stack.plugins.module_utils._keys import key_id_from_file, keys_of_role
+from ansible_collections.dct.trust_stack.plugins.module_utils._clients import TrustCLI
 
 
 def run(module):

@@ -154,9 +154,10 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
-    SERVER_ARGS, NotaryCLI, TrustError, certificate_not_before, key_id_aliases, private_keys, run_module,
-    split_repository)
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import SERVER_ARGS, TrustError, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._references import split_repository
+from ansible_collections.dct.trust_stack.plugins.module_utils._keys import certificate_not_before, key_id_aliases, private_keys
+from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI
 
 KEY_ID_PREFIX_RE = re.compile(r'^[0-9a-f]{7,64}$')
 

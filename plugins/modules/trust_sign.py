@@ -104,9 +104,11 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
-    TAG_RE, TRUST_COMMON_ARGS, TrustCLI, TrustError, run_module, check_signer_key, check_signer_name, explain_sign_failure,
-    signed_tags, split_reference, split_repository)
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TRUST_COMMON_ARGS, TrustError, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._references import (
+    TAG_RE, check_signer_name, split_reference, split_repository)
+from ansible_collections.dct.trust_stack.plugins.module_utils._keys import check_signer_key
+from ansible_collections.dct.trust_stack.plugins.module_utils._clients import TrustCLI, explain_sign_failure, signed_tags
 
 
 class TrustSign(object):

@@ -129,9 +129,10 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
-    TRUST_COMMON_ARGS, NotaryCLI, TrustCLI, TrustError, run_module, check_signer_name, key_id_from_file, keys_of_role,
-    signed_tags, signer_keys, split_repository)
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TRUST_COMMON_ARGS, TrustError, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name, split_repository
+from ansible_collections.dct.trust_stack.plugins.module_utils._keys import key_id_from_file, keys_of_role
+from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI, TrustCLI, signed_tags, signer_keys
 
 
 RELEASES = 'targets/releases'

@@ -6,7 +6,7 @@ import json
 import socketserver
 import threading
 
-from ansible_collections.dct.trust_stack.plugins.module_utils import trust
+from ansible_collections.dct.trust_stack.plugins.module_utils import _engine
 
 IMAGES = [{'RepoTags': ['localhost:5000/app:1', 'localhost:5000/app:2', 'other/app:1'],
            'RepoDigests': ['localhost:5000/app@sha256:' + 'a' * 64, 'other/app@sha256:' + 'b' * 64]},
@@ -46,15 +46,15 @@ def test_the_socket_is_the_cli_default_unless_told_otherwise(tmp_path, monkeypat
     sock = tmp_path / 'docker.sock'
     sock.write_text('')
     monkeypatch.setenv('DOCKER_HOST', 'unix://%s' % sock)
-    assert trust.engine_socket(str(tmp_path)) == str(sock)
+    assert _engine.engine_socket(str(tmp_path)) == str(sock)
     monkeypatch.setenv('DOCKER_HOST', 'tcp://127.0.0.1:2375')
-    assert trust.engine_socket(str(tmp_path)) is None
+    assert _engine.engine_socket(str(tmp_path)) is None
     monkeypatch.delenv('DOCKER_HOST')
     (tmp_path / 'config.json').write_text(json.dumps({'currentContext': 'remote'}))
-    assert trust.engine_socket(str(tmp_path)) is None
+    assert _engine.engine_socket(str(tmp_path)) is None
     (tmp_path / 'config.json').write_text(json.dumps({'currentContext': 'default'}))
     monkeypatch.setenv('DOCKER_CONTEXT', 'remote')
-    assert trust.engine_socket(str(tmp_path)) is None
+    assert _engine.engine_socket(str(tmp_path)) is None
 
 
 def test_one_request_gives_the_digest_of_every_tag(tmp_path, monkeypatch):
@@ -62,7 +62,7 @@ def test_one_request_gives_the_digest_of_every_tag(tmp_path, monkeypatch):
     server = serve(sock)
     try:
         monkeypatch.setenv('DOCKER_HOST', 'unix://%s' % sock)
-        images = trust.engine_images(str(tmp_path), 'localhost:5000/app', 5)
+        images = _engine.engine_images(str(tmp_path), 'localhost:5000/app', 5)
     finally:
         server.shutdown()
         server.server_close()
@@ -70,12 +70,12 @@ def test_one_request_gives_the_digest_of_every_tag(tmp_path, monkeypatch):
     assert Handler.paths[-1].startswith('/images/json?filters=')
     by_tag = dict((ref.rpartition(':')[2], image['RepoDigests']) for image in images for ref in image['RepoTags']
                   if ref.startswith('localhost:5000/app:'))
-    assert trust.repo_digest(by_tag['1'], 'localhost:5000/app') == 'a' * 64
-    assert trust.repo_digest(by_tag['3'], 'localhost:5000/app') is None
+    assert _engine.repo_digest(by_tag['1'], 'localhost:5000/app') == 'a' * 64
+    assert _engine.repo_digest(by_tag['3'], 'localhost:5000/app') is None
 
 
 def test_no_answer_means_ask_the_cli(tmp_path, monkeypatch):
     sock = tmp_path / 'docker.sock'
     sock.write_text('')  # a file, not a listening socket
     monkeypatch.setenv('DOCKER_HOST', 'unix://%s' % sock)
-    assert trust.engine_images(str(tmp_path), 'localhost:5000/app', 5) is None
+    assert _engine.engine_images(str(tmp_path), 'localhost:5000/app', 5) is None

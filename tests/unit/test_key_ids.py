@@ -1,4 +1,4 @@
-"""TUF key IDs computed by module_utils/trust.py, checked against the IDs the real docker CLI gives.
+"""TUF key IDs computed by module_utils, checked against the IDs the real docker CLI gives.
 
 `docker trust key load` and `docker trust key generate` need no daemon and no server: they
 write <DOCKER_CONFIG>/trust/private/<key ID>.key, so the file name is the CLI's own key ID.
@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from ansible_collections.dct.trust_stack.plugins.module_utils import trust
+from ansible_collections.dct.trust_stack.plugins.module_utils import _clients, _common, _keys, _references
 
 DOCKER_CLIS = [c for c in ('/usr/local/bin/docker', '/usr/bin/docker') if os.access(c, os.X_OK)]
 FIXTURES = pathlib.Path(__file__).parent / 'fixtures'
@@ -53,14 +53,14 @@ def test_private_key_id_matches_docker_trust_key_load(cli, tmp_path, make_key):
     src.write_bytes(pem_private(key))
     src.chmod(0o600)
     docker(cli, tmp_path / 'config', 'trust', 'key', 'load', '--name', 'unit', str(src))
-    assert loaded_ids(tmp_path / 'config') == [trust.key_id_from_file(str(src))]
+    assert loaded_ids(tmp_path / 'config') == [_keys.key_id_from_file(str(src))]
 
 
 def test_generated_public_key_id_matches_its_private_key_file(cli, tmp_path):
     docker(cli, tmp_path / 'config', 'trust', 'key', 'generate', 'unit', '--dir', str(tmp_path))
     public = tmp_path / 'unit.pub'
-    assert trust.pem_headers(public.read_bytes()).get('role') == 'unit'
-    assert loaded_ids(tmp_path / 'config') == [trust.key_id_from_file(str(public))]
+    assert _keys.pem_headers(public.read_bytes()).get('role') == 'unit'
+    assert loaded_ids(tmp_path / 'config') == [_keys.key_id_from_file(str(public))]
 
 
 def test_certificate_ids_include_the_one_notary_prints():
@@ -68,40 +68,40 @@ def test_certificate_ids_include_the_one_notary_prints():
     the canonical ID of its public key. The certificate's own (x509) ID comes first."""
     cert = (FIXTURES / 'delegation.crt').read_bytes()
     expected = (FIXTURES / 'delegation.crt.id').read_text().strip()
-    ids = trust.key_id_aliases(cert)
+    ids = _keys.key_id_aliases(cert)
     assert ids[1] == expected
-    assert ids[0] == trust.key_id_from_pem(cert) != expected
+    assert ids[0] == _keys.key_id_from_pem(cert) != expected
 
 
 def test_certificate_id_differs_from_its_public_key_id():
     cert = x509.load_pem_x509_certificate((FIXTURES / 'delegation.crt').read_bytes())
     pub = cert.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    assert trust.key_id_from_pem(pub) != trust.key_id_from_pem(cert.public_bytes(serialization.Encoding.PEM))
+    assert _keys.key_id_from_pem(pub) != _keys.key_id_from_pem(cert.public_bytes(serialization.Encoding.PEM))
 
 
 def test_encrypted_private_key_needs_its_passphrase(tmp_path):
     key = ec.generate_private_key(ec.SECP256R1())
     data = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.BestAvailableEncryption(b'right'))
-    with pytest.raises(trust.TrustError, match='encrypted'):
-        trust.key_id_from_pem(data)
-    with pytest.raises(trust.TrustError, match='wrong passphrase'):
-        trust.key_id_from_pem(data, password='wrong')
+    with pytest.raises(_common.TrustError, match='encrypted'):
+        _keys.key_id_from_pem(data)
+    with pytest.raises(_common.TrustError, match='wrong passphrase'):
+        _keys.key_id_from_pem(data, password='wrong')
     pub = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    assert trust.key_id_from_pem(data, password='right') == trust.key_id_from_pem(pub)
+    assert _keys.key_id_from_pem(data, password='right') == _keys.key_id_from_pem(pub)
 
 
 def test_traditional_ec_private_key_format(tmp_path):
     key = ec.generate_private_key(ec.SECP256R1())
     trad = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
                              serialization.NoEncryption())
-    assert trust.key_id_from_pem(trad) == trust.key_id_from_pem(pem_private(key))
+    assert _keys.key_id_from_pem(trad) == _keys.key_id_from_pem(pem_private(key))
 
 
 def test_passphrase_for_an_unencrypted_key_is_not_used():
     """trust_key's passphrase encrypts the key in the trust directory; the source key may be plain."""
     key = ec.generate_private_key(ec.SECP256R1())
-    assert trust.key_id_from_pem(pem_private(key), password='for-the-trust-dir') == trust.key_id_from_pem(pem_private(key))
+    assert _keys.key_id_from_pem(pem_private(key), password='for-the-trust-dir') == _keys.key_id_from_pem(pem_private(key))
 
 
 def test_encrypted_traditional_ec_private_key(tmp_path):
@@ -109,18 +109,18 @@ def test_encrypted_traditional_ec_private_key(tmp_path):
     trad = subprocess.run(['openssl', 'ec', '-aes256', '-passout', 'pass:right'], input=pem_private(key),
                           capture_output=True, check=True).stdout
     assert b'Proc-Type: 4,ENCRYPTED' in trad
-    assert trust.key_id_from_pem(trad, password='right') == trust.key_id_from_pem(pem_private(key))
-    with pytest.raises(trust.TrustError, match='wrong passphrase'):
-        trust.key_id_from_pem(trad, password='wrong')
+    assert _keys.key_id_from_pem(trad, password='right') == _keys.key_id_from_pem(pem_private(key))
+    with pytest.raises(_common.TrustError, match='wrong passphrase'):
+        _keys.key_id_from_pem(trad, password='wrong')
 
 
 def test_not_a_key(tmp_path):
     path = tmp_path / 'junk.pem'
     path.write_text('hello')
-    with pytest.raises(trust.TrustError, match='no PEM block'):
-        trust.key_id_from_file(str(path))
-    with pytest.raises(trust.TrustError, match='cannot read key file'):
-        trust.key_id_from_file(str(tmp_path / 'missing.pem'))
+    with pytest.raises(_common.TrustError, match='no PEM block'):
+        _keys.key_id_from_file(str(path))
+    with pytest.raises(_common.TrustError, match='cannot read key file'):
+        _keys.key_id_from_file(str(tmp_path / 'missing.pem'))
 
 
 @pytest.mark.parametrize('name,ok', [
@@ -129,10 +129,10 @@ def test_not_a_key(tmp_path):
 ])
 def test_signer_names(name, ok):
     if ok:
-        trust.check_signer_name(name)
+        _references.check_signer_name(name)
     else:
-        with pytest.raises(trust.TrustError, match='signer name'):
-            trust.check_signer_name(name)
+        with pytest.raises(_common.TrustError, match='signer name'):
+            _references.check_signer_name(name)
 
 
 @pytest.mark.parametrize('ref,expected', [
@@ -142,7 +142,7 @@ def test_signer_names(name, ok):
     ('app', ('app', None)),
 ])
 def test_split_reference(ref, expected):
-    assert trust.split_reference(ref) == expected
+    assert _references.split_reference(ref) == expected
 
 
 @pytest.mark.parametrize('ref', [
@@ -150,13 +150,13 @@ def test_split_reference(ref, expected):
     'localhost:5000//app', 'app:bad tag', ':1.0', 'localhost:5000/team/app:-x',
 ])
 def test_split_reference_rejects(ref):
-    with pytest.raises(trust.TrustError, match='malformed'):
-        trust.split_reference(ref)
+    with pytest.raises(_common.TrustError, match='malformed'):
+        _references.split_reference(ref)
 
 
 def test_inspect_helpers():
     data = {'SignedTags': [{'SignedTag': 'v1', 'Digest': 'abc', 'Signers': ['bob', 'alice']}],
             'Signers': [{'Name': 'alice', 'Keys': [{'ID': 'k2'}, {'ID': 'k1'}]}]}
-    assert trust.signed_tags(data) == {'v1': {'digest': 'abc', 'signers': ['alice', 'bob']}}
-    assert trust.signer_keys(data) == {'alice': ['k1', 'k2']}
-    assert trust.signed_tags(None) == {} and trust.signer_keys(None) == {}
+    assert _clients.signed_tags(data) == {'v1': {'digest': 'abc', 'signers': ['alice', 'bob']}}
+    assert _clients.signer_keys(data) == {'alice': ['k1', 'k2']}
+    assert _clients.signed_tags(None) == {} and _clients.signer_keys(None) == {}

@@ -1,220 +1,24 @@
 # -*- coding: utf-8 -*-
 # Copyright: dct.trust_stack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the dct.trust_stack modules share: running the docker CLI's trust commands
-without prompts, reading `docker trust inspect`, and computing TUF key IDs."""
+"""The docker and notary CLI runners (no prompts, secrets in the environment only), the notary server
+client they share, and the parsing of `docker trust inspect`."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import base64
-import hashlib
 import json
 import os
 import re
-import socket
 import ssl
-from urllib.parse import quote, urlparse
+from urllib.parse import urlparse
+
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
+from ansible_collections.dct.trust_stack.plugins.module_utils._engine import engine_images, repo_digest
 
 # Only the Python standard library at module start: a re-run that finds nothing to do costs a module
-# start-up, and cryptography (key IDs) and urllib.request (the notary server) are imported when used.
+# start-up, and urllib.request (the notary server) is imported when used.
 
-# Options every module that talks to a notary server takes (doc_fragments/trust.py, SERVER).
-SERVER_ARGS = dict(
-    server=dict(type='str'),
-    config_dir=dict(type='path'),
-    timeout=dict(type='int', default=120),
-)
-# ... and the modules that run the docker CLI (doc_fragments/trust.py, DOCUMENTATION).
-TRUST_COMMON_ARGS = dict(SERVER_ARGS, docker_cli=dict(type='str', default='docker'))
-
-# docker/cli: signer names; 'releases' is reserved.
-SIGNER_NAME_RE = re.compile(r'^[a-z0-9][a-z0-9_-]*$')
-RESERVED_SIGNER_NAMES = ('releases',)
-
-# A docker image reference: [host[:port]/]path[:tag][@digest], lower-case path components.
-_HOST = r'(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?)'
-_COMPONENT = r'(?:[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)'
-_REPOSITORY = r'(?:%s/)?%s(?:/%s)*' % (_HOST, _COMPONENT, _COMPONENT)
-_TAG = r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}'
-TAG_RE = re.compile(r'^%s$' % _TAG)
-REFERENCE_RE = re.compile(r'^(?P<repository>%s)(?::(?P<tag>%s))?$' % (_REPOSITORY, _TAG))
-
-
-class TrustError(Exception):
-    """A failure with a message meant for the user; result holds what was done before it (for example
-    changed=True and the tags already signed), reported with the failure."""
-
-    def __init__(self, message, **result):
-        super(TrustError, self).__init__(message)
-        self.result = result
-
-
-def run_module(module, action):
-    """Run action(module) and exit with its result, or fail with the TrustError it raised."""
-    try:
-        result = action(module)
-    except TrustError as exc:
-        module.fail_json(msg=str(exc), **exc.result)
-    module.exit_json(**result)
-
-
-def check_signer_name(name):
-    """Raise TrustError for a signer name the docker CLI would refuse."""
-    if name in RESERVED_SIGNER_NAMES:
-        raise TrustError('signer name "%s" is reserved by docker trust' % name)
-    if not SIGNER_NAME_RE.match(name or ''):
-        raise TrustError('signer name "%s" is invalid: it must match %s' % (name, SIGNER_NAME_RE.pattern))
-
-
-def split_repository(ref, hint=''):
-    """The repository of 'repo' (no tag allowed); raise TrustError when malformed or tagged."""
-    repository, tag = split_reference(ref)
-    if tag:
-        raise TrustError('repository "%s" must not carry a tag%s' % (ref, hint))
-    return repository
-
-
-def split_reference(ref):
-    """Split 'repo[:tag]' into (repository, tag or None); raise TrustError when malformed."""
-    if '@' in ref:
-        raise TrustError('image reference "%s" is malformed: sign a tag, not a digest' % ref)
-    match = REFERENCE_RE.match(ref or '')
-    if not match or len(match.group('repository')) > 255:
-        raise TrustError('image reference "%s" is malformed: expected [host[:port]/]name[:tag] '
-                         'with a lower-case name' % ref)
-    return match.group('repository'), match.group('tag')
-
-
-# ---------------------------------------------------------------- key IDs
-
-def _pem_blocks(data):
-    """Yield (type, DER bytes) of each PEM block, ignoring notary's 'role: x' headers."""
-    text = data.decode('ascii', errors='replace') if isinstance(data, bytes) else data
-    for match in re.finditer(r'-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----', text, re.S):
-        body = [line for line in match.group(2).strip().splitlines() if line.strip() and ':' not in line]
-        yield match.group(1), base64.b64decode(''.join(body))
-
-
-def pem_headers(data):
-    """Return the 'name: value' headers of the first PEM block (notary writes role and gun there)."""
-    text = data.decode('ascii', errors='replace') if isinstance(data, bytes) else data
-    match = re.search(r'-----BEGIN [A-Z0-9 ]+-----(.*?)-----END', text, re.S)
-    headers = {}
-    if match:
-        for line in match.group(1).strip().splitlines():
-            if ':' in line:
-                key, dummy, value = line.partition(':')
-                headers[key.strip()] = value.strip()
-    return headers
-
-
-def _crypto():
-    """cryptography's x509, serialization and key classes, imported on first use (they cost ~30 ms of
-    module start-up, and only key and certificate reads need them)."""
-    try:
-        from cryptography import x509
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import ec, rsa, ed25519
-    except ImportError as exc:
-        raise TrustError('the cryptography Python library is required: %s' % exc)
-    return x509, serialization, ec, rsa, ed25519
-
-
-def tuf_key_id(keytype, public):
-    """The TUF key ID: hex SHA-256 of the canonical JSON of the public key."""
-    canonical = json.dumps({'keytype': keytype, 'keyval': {'private': None, 'public': base64.b64encode(public).decode('ascii')}},
-                           sort_keys=True, separators=(',', ':'))
-    return hashlib.sha256(canonical.encode('utf-8')).hexdigest()
-
-
-def _keytype(public_key):
-    dummy, dummy, ec, rsa, ed25519 = _crypto()
-    if isinstance(public_key, ec.EllipticCurvePublicKey):
-        return 'ecdsa'
-    if isinstance(public_key, rsa.RSAPublicKey):
-        return 'rsa'
-    if isinstance(public_key, ed25519.Ed25519PublicKey):
-        return 'ed25519'
-    raise TrustError('unsupported key type %s' % type(public_key).__name__)
-
-
-def _public_id(public_key):
-    serialization = _crypto()[1]
-    keytype = _keytype(public_key)
-    if keytype == 'ed25519':
-        raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return tuf_key_id(keytype, raw)
-    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return tuf_key_id(keytype, der)
-
-
-def key_id_from_pem(data, password=None):
-    """Key ID of a PEM private key, public key or certificate, as notary and docker trust compute it.
-
-    A private key's ID is its public key's ID. A certificate's ID is that of an
-    '<type>-x509' key whose public value is the certificate in PEM."""
-    x509, serialization = _crypto()[:2]
-    blocks = list(_pem_blocks(data))
-    if not blocks:
-        raise TrustError('no PEM block found')
-    kind, der = blocks[0]
-    if kind == 'CERTIFICATE':
-        cert = x509.load_der_x509_certificate(der)
-        pem = cert.public_bytes(serialization.Encoding.PEM)
-        return tuf_key_id(_keytype(cert.public_key()) + '-x509', pem)
-    if kind == 'PUBLIC KEY':
-        return _public_id(serialization.load_der_public_key(der))
-    if 'PRIVATE KEY' in kind:
-        encrypted = kind == 'ENCRYPTED PRIVATE KEY' or 'ENCRYPTED' in pem_headers(data).get('Proc-Type', '')
-        # a passphrase given for an unencrypted key is not used (it encrypts the key in the trust directory)
-        secret = (password.encode('utf-8') if isinstance(password, str) else password) if encrypted else None
-        if encrypted and not secret:
-            raise TrustError('the private key is encrypted and no passphrase was given')
-        try:
-            if kind in ('EC PRIVATE KEY', 'RSA PRIVATE KEY'):
-                # traditional OpenSSL PEM: rebuilt without notary's role/gun headers unless it is encrypted
-                pem = data if encrypted else b'-----BEGIN %s-----\n%s\n-----END %s-----\n' % (
-                    kind.encode(), base64.encodebytes(der).strip(), kind.encode())
-                key = serialization.load_pem_private_key(pem if isinstance(pem, bytes) else pem.encode(), password=secret)
-            else:
-                key = serialization.load_der_private_key(der, password=secret)
-        except (ValueError, TypeError) as exc:
-            raise TrustError('cannot read the private key (wrong passphrase?): %s' % exc)
-        return _public_id(key.public_key())
-    raise TrustError('unsupported PEM block "%s"' % kind)
-
-
-def certificate_not_before(pem):
-    """The notBefore of a PEM certificate, timezone-aware UTC."""
-    return _crypto()[0].load_pem_x509_certificate(pem).not_valid_before_utc
-
-
-def key_id_aliases(data):
-    """All IDs a public key or certificate may be listed under: for a certificate, its own ID and the
-    canonical ID of its public key (notary prints the latter for delegations); else the one ID."""
-    ids = [key_id_from_pem(data)]
-    blocks = list(_pem_blocks(data))
-    if blocks and blocks[0][0] == 'CERTIFICATE':
-        ids.append(_public_id(_crypto()[0].load_der_x509_certificate(blocks[0][1]).public_key()))
-    return ids
-
-
-def key_id_from_file(path, password=None, aliases=False):
-    try:
-        with open(path, 'rb') as handle:
-            data = handle.read()
-    except (IOError, OSError) as exc:
-        raise TrustError('cannot read key file %s: %s' % (path, exc))
-    try:
-        return key_id_aliases(data) if aliases else key_id_from_pem(data, password)
-    except TrustError as exc:
-        raise TrustError('%s: %s' % (path, exc))
-    except ValueError as exc:
-        raise TrustError('%s: not a PEM key or certificate (%s)' % (path, exc))
-
-
-# ---------------------------------------------------------------- the CLI
 
 class ServerClient(object):
     """What the docker and the notary CLI wrappers share: the docker config directory and its trust
@@ -420,61 +224,6 @@ class TrustCLI(ServerClient):
         return dict((tag, repo_digest(json.loads(line) or [], repository)) for tag, line in zip(tags, lines))
 
 
-def repo_digest(repo_digests, repository):
-    """The hex digest of repository in an image's RepoDigests (name@sha256:hex), or None."""
-    for entry in repo_digests:
-        name, dummy, digest = entry.partition('@sha256:')
-        if name == repository:
-            return digest
-    return None
-
-
-def engine_socket(config_dir):
-    """The unix socket of the Docker engine the docker CLI would use, or None when it would use another
-    engine (DOCKER_HOST not unix://, TLS, a docker context): then only the CLI knows."""
-    host = os.environ.get('DOCKER_HOST')
-    if not host:
-        if os.environ.get('DOCKER_CONTEXT'):
-            return None
-        try:
-            with open(os.path.join(config_dir, 'config.json')) as handle:
-                if json.load(handle).get('currentContext') not in (None, '', 'default'):
-                    return None
-        except (IOError, OSError, ValueError):
-            pass
-        host = 'unix:///var/run/docker.sock'
-    if not host.startswith('unix://') or os.environ.get('DOCKER_TLS_VERIFY'):
-        return None
-    path = host[len('unix://'):]
-    return path if os.path.exists(path) else None
-
-
-def engine_images(config_dir, repository, timeout):
-    """The Docker engine's image list for repository (GET /images/json, filtered by reference) over its
-    unix socket, or None when there is no such socket to use or it does not answer (ask the CLI then)."""
-    path = engine_socket(config_dir)
-    if not path:
-        return None
-    import http.client
-
-    class UnixConnection(http.client.HTTPConnection):
-        def connect(self):
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self.sock.settimeout(timeout)
-            self.sock.connect(path)
-
-    connection = UnixConnection('localhost', timeout=timeout)
-    try:
-        connection.request('GET', '/images/json?filters=%s' % quote(json.dumps({'reference': [repository]})))
-        response = connection.getresponse()
-        body = response.read()
-        return json.loads(body) if response.status == 200 else None
-    except (OSError, ValueError, http.client.HTTPException):
-        return None
-    finally:
-        connection.close()
-
-
 class NotaryCLI(ServerClient):
     """Runs the notary CLI on the docker trust directory (`notary -s <server> -d <config_dir>/trust`),
     with the CA the docker CLI uses; passphrases as NOTARY_<ROLE>_PASSPHRASE in its environment only."""
@@ -522,36 +271,6 @@ class NotaryCLI(ServerClient):
             if rc != 0:
                 self.run(['reset', '--all', gun])
                 self.fail_on(rc, out, err, '%s (notary %s)' % (what, ' '.join(args[:2])))
-
-
-def private_keys(trust_dir):
-    """{key ID: PEM bytes} of every private key in a docker trust directory (files private/<ID>.key)."""
-    private = os.path.join(trust_dir, 'private')
-    found = {}
-    if os.path.isdir(private):
-        for entry in sorted(os.listdir(private)):
-            if entry.endswith('.key'):
-                with open(os.path.join(private, entry), 'rb') as handle:
-                    found[entry[:-len('.key')]] = handle.read()
-    return found
-
-
-def keys_of_role(trust_dir, role):
-    """{key ID: PEM bytes} of the private keys of role in a docker trust directory."""
-    return dict((key_id, data) for key_id, data in private_keys(trust_dir).items()
-                if pem_headers(data).get('role') == role)
-
-
-def check_signer_key(trust_dir, role, passphrase):
-    """Fail before any change when the trust directory holds no private key of role, or no passphrase is given.
-
-    Whether the passphrase is right only the docker CLI can tell: notary's PKCS#8 encoding is one
-    cryptography refuses to read (OpenSSL reads it). See explain_sign_failure()."""
-    if not keys_of_role(trust_dir, role):
-        raise TrustError('no private key of signer "%s" in %s/private; load or generate it with '
-                         'dct.trust_stack.trust_key' % (role, trust_dir))
-    if not passphrase:
-        raise TrustError('the private key of signer "%s" is encrypted: repository_passphrase is required' % role)
 
 
 # what the docker CLI prints when the notary server or the registry failed on its side

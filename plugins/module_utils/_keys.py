@@ -1,0 +1,173 @@
+# -*- coding: utf-8 -*-
+# Copyright: dct.trust_stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""TUF key IDs of PEM keys and certificates, and the private keys of a docker trust directory.
+
+cryptography is imported on first use: a module run that needs no key ID does not pay for it."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import hashlib
+import json
+import os
+import re
+
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
+
+
+def _pem_blocks(data):
+    """Yield (type, DER bytes) of each PEM block, ignoring notary's 'role: x' headers."""
+    text = data.decode('ascii', errors='replace') if isinstance(data, bytes) else data
+    for match in re.finditer(r'-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----', text, re.S):
+        body = [line for line in match.group(2).strip().splitlines() if line.strip() and ':' not in line]
+        yield match.group(1), base64.b64decode(''.join(body))
+
+
+def pem_headers(data):
+    """Return the 'name: value' headers of the first PEM block (notary writes role and gun there)."""
+    text = data.decode('ascii', errors='replace') if isinstance(data, bytes) else data
+    match = re.search(r'-----BEGIN [A-Z0-9 ]+-----(.*?)-----END', text, re.S)
+    headers = {}
+    if match:
+        for line in match.group(1).strip().splitlines():
+            if ':' in line:
+                key, dummy, value = line.partition(':')
+                headers[key.strip()] = value.strip()
+    return headers
+
+
+def _crypto():
+    """cryptography's x509, serialization and key classes, imported on first use (they cost ~30 ms of
+    module start-up, and only key and certificate reads need them)."""
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa, ed25519
+    except ImportError as exc:
+        raise TrustError('the cryptography Python library is required: %s' % exc)
+    return x509, serialization, ec, rsa, ed25519
+
+
+def tuf_key_id(keytype, public):
+    """The TUF key ID: hex SHA-256 of the canonical JSON of the public key."""
+    canonical = json.dumps({'keytype': keytype, 'keyval': {'private': None, 'public': base64.b64encode(public).decode('ascii')}},
+                           sort_keys=True, separators=(',', ':'))
+    return hashlib.sha256(canonical.encode('utf-8')).hexdigest()
+
+
+def _keytype(public_key):
+    dummy, dummy, ec, rsa, ed25519 = _crypto()
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return 'ecdsa'
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return 'rsa'
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        return 'ed25519'
+    raise TrustError('unsupported key type %s' % type(public_key).__name__)
+
+
+def _public_id(public_key):
+    serialization = _crypto()[1]
+    keytype = _keytype(public_key)
+    if keytype == 'ed25519':
+        raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return tuf_key_id(keytype, raw)
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return tuf_key_id(keytype, der)
+
+
+def key_id_from_pem(data, password=None):
+    """Key ID of a PEM private key, public key or certificate, as notary and docker trust compute it.
+
+    A private key's ID is its public key's ID. A certificate's ID is that of an
+    '<type>-x509' key whose public value is the certificate in PEM."""
+    x509, serialization = _crypto()[:2]
+    blocks = list(_pem_blocks(data))
+    if not blocks:
+        raise TrustError('no PEM block found')
+    kind, der = blocks[0]
+    if kind == 'CERTIFICATE':
+        cert = x509.load_der_x509_certificate(der)
+        pem = cert.public_bytes(serialization.Encoding.PEM)
+        return tuf_key_id(_keytype(cert.public_key()) + '-x509', pem)
+    if kind == 'PUBLIC KEY':
+        return _public_id(serialization.load_der_public_key(der))
+    if 'PRIVATE KEY' in kind:
+        encrypted = kind == 'ENCRYPTED PRIVATE KEY' or 'ENCRYPTED' in pem_headers(data).get('Proc-Type', '')
+        # a passphrase given for an unencrypted key is not used (it encrypts the key in the trust directory)
+        secret = (password.encode('utf-8') if isinstance(password, str) else password) if encrypted else None
+        if encrypted and not secret:
+            raise TrustError('the private key is encrypted and no passphrase was given')
+        try:
+            if kind in ('EC PRIVATE KEY', 'RSA PRIVATE KEY'):
+                # traditional OpenSSL PEM: rebuilt without notary's role/gun headers unless it is encrypted
+                pem = data if encrypted else b'-----BEGIN %s-----\n%s\n-----END %s-----\n' % (
+                    kind.encode(), base64.encodebytes(der).strip(), kind.encode())
+                key = serialization.load_pem_private_key(pem if isinstance(pem, bytes) else pem.encode(), password=secret)
+            else:
+                key = serialization.load_der_private_key(der, password=secret)
+        except (ValueError, TypeError) as exc:
+            raise TrustError('cannot read the private key (wrong passphrase?): %s' % exc)
+        return _public_id(key.public_key())
+    raise TrustError('unsupported PEM block "%s"' % kind)
+
+
+def certificate_not_before(pem):
+    """The notBefore of a PEM certificate, timezone-aware UTC."""
+    return _crypto()[0].load_pem_x509_certificate(pem).not_valid_before_utc
+
+
+def key_id_aliases(data):
+    """All IDs a public key or certificate may be listed under: for a certificate, its own ID and the
+    canonical ID of its public key (notary prints the latter for delegations); else the one ID."""
+    ids = [key_id_from_pem(data)]
+    blocks = list(_pem_blocks(data))
+    if blocks and blocks[0][0] == 'CERTIFICATE':
+        ids.append(_public_id(_crypto()[0].load_der_x509_certificate(blocks[0][1]).public_key()))
+    return ids
+
+
+def key_id_from_file(path, password=None, aliases=False):
+    try:
+        with open(path, 'rb') as handle:
+            data = handle.read()
+    except (IOError, OSError) as exc:
+        raise TrustError('cannot read key file %s: %s' % (path, exc))
+    try:
+        return key_id_aliases(data) if aliases else key_id_from_pem(data, password)
+    except TrustError as exc:
+        raise TrustError('%s: %s' % (path, exc))
+    except ValueError as exc:
+        raise TrustError('%s: not a PEM key or certificate (%s)' % (path, exc))
+
+
+def private_keys(trust_dir):
+    """{key ID: PEM bytes} of every private key in a docker trust directory (files private/<ID>.key)."""
+    private = os.path.join(trust_dir, 'private')
+    found = {}
+    if os.path.isdir(private):
+        for entry in sorted(os.listdir(private)):
+            if entry.endswith('.key'):
+                with open(os.path.join(private, entry), 'rb') as handle:
+                    found[entry[:-len('.key')]] = handle.read()
+    return found
+
+
+def keys_of_role(trust_dir, role):
+    """{key ID: PEM bytes} of the private keys of role in a docker trust directory."""
+    return dict((key_id, data) for key_id, data in private_keys(trust_dir).items()
+                if pem_headers(data).get('role') == role)
+
+
+def check_signer_key(trust_dir, role, passphrase):
+    """Fail before any change when the trust directory holds no private key of role, or no passphrase is given.
+
+    Whether the passphrase is right only the docker CLI can tell: notary's PKCS#8 encoding is one
+    cryptography refuses to read (OpenSSL reads it). See explain_sign_failure()."""
+    if not keys_of_role(trust_dir, role):
+        raise TrustError('no private key of signer "%s" in %s/private; load or generate it with '
+                         'dct.trust_stack.trust_key' % (role, trust_dir))
+    if not passphrase:
+        raise TrustError('the private key of signer "%s" is encrypted: repository_passphrase is required' % role)

@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# Copyright: dct.trust_stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Docker image references and signer names: parsing and the rules the docker CLI applies."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
+
+# docker/cli: signer names; 'releases' is reserved.
+SIGNER_NAME_RE = re.compile(r'^[a-z0-9][a-z0-9_-]*$')
+RESERVED_SIGNER_NAMES = ('releases',)
+
+# A docker image reference: [host[:port]/]path[:tag][@digest], lower-case path components.
+_HOST = r'(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?)'
+_COMPONENT = r'(?:[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)'
+_REPOSITORY = r'(?:%s/)?%s(?:/%s)*' % (_HOST, _COMPONENT, _COMPONENT)
+_TAG = r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}'
+TAG_RE = re.compile(r'^%s$' % _TAG)
+REFERENCE_RE = re.compile(r'^(?P<repository>%s)(?::(?P<tag>%s))?$' % (_REPOSITORY, _TAG))
+
+
+def check_signer_name(name):
+    """Raise TrustError for a signer name the docker CLI would refuse."""
+    if name in RESERVED_SIGNER_NAMES:
+        raise TrustError('signer name "%s" is reserved by docker trust' % name)
+    if not SIGNER_NAME_RE.match(name or ''):
+        raise TrustError('signer name "%s" is invalid: it must match %s' % (name, SIGNER_NAME_RE.pattern))
+
+
+def split_repository(ref, hint=''):
+    """The repository of 'repo' (no tag allowed); raise TrustError when malformed or tagged."""
+    repository, tag = split_reference(ref)
+    if tag:
+        raise TrustError('repository "%s" must not carry a tag%s' % (ref, hint))
+    return repository
+
+
+def split_reference(ref):
+    """Split 'repo[:tag]' into (repository, tag or None); raise TrustError when malformed."""
+    if '@' in ref:
+        raise TrustError('image reference "%s" is malformed: sign a tag, not a digest' % ref)
+    match = REFERENCE_RE.match(ref or '')
+    if not match or len(match.group('repository')) > 255:
+        raise TrustError('image reference "%s" is malformed: expected [host[:port]/]name[:tag] '
+                         'with a lower-case name' % ref)
+    return match.group('repository'), match.group('tag')
