@@ -67,6 +67,17 @@ repositories:
     administrative_keys:
       description: Per administrative role (Root, Repository), the sorted key IDs.
       type: dict
+    root_key_ids:
+      description:
+        - The root key IDs of C(root.json)'s root role, as verified by the docker CLI: what notary's trust pinning
+          compares. Give them to M(dct.trust_stack.trust_client) (C(trust_client_trust_pins)),
+          M(dct.trust_stack.trust_pull) and the M(dct.trust_stack.trusted_digest) lookup as C(pins).
+      type: list
+      elements: str
+    targets_key_ids:
+      description: The key IDs of the targets (repository) role in C(root.json).
+      type: list
+      elements: str
   sample:
     localhost:5000/team/app:
       exists: true
@@ -74,23 +85,42 @@ repositories:
         "1.0": {digest: 3c4e..., signers: [alice]}
       signers: {alice: [35a8...]}
       administrative_keys: {Root: [3b01...], Repository: [2112...]}
+      root_key_ids: [3b01...]
+      targets_key_ids: [2112...]
 tags:
   description: Per requested tag (C(repository:tag)), its signed digest and signers, or null when unsigned.
   returned: always
   type: dict
 '''
 
+import json
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils.trust import (
-    TRUST_COMMON_ARGS, TrustCLI, run_module, signed_tags, signer_keys, split_reference)
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TRUST_COMMON_ARGS, TrustError, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._references import split_reference
+from ansible_collections.dct.trust_stack.plugins.module_utils._clients import TrustCLI, signed_tags, signer_keys
 
 
-def describe(data):
+def root_roles(trust_dir, repository):
+    """(root key IDs, targets key IDs) of the root.json the docker CLI just verified and cached."""
+    path = os.path.join(trust_dir, 'tuf', repository, 'metadata', 'root.json')
+    try:
+        with open(path) as handle:
+            roles = json.load(handle)['signed']['roles']
+    except (IOError, OSError, ValueError, KeyError) as exc:
+        raise TrustError('cannot read the verified root.json of %s at %s: %s' % (repository, path, exc))
+    return sorted(roles['root']['keyids']), sorted(roles['targets']['keyids'])
+
+
+def describe(data, trust_dir, repository):
     if not data:
-        return dict(exists=False, signed_tags={}, signers={}, administrative_keys={})
+        return dict(exists=False, signed_tags={}, signers={}, administrative_keys={}, root_key_ids=[], targets_key_ids=[])
     admin = dict((k['Name'], sorted(key['ID'] for key in k.get('Keys') or [])) for k in data.get('AdministrativeKeys') or [])
-    return dict(exists=True, signed_tags=signed_tags(data), signers=signer_keys(data), administrative_keys=admin)
+    root_ids, targets_ids = root_roles(trust_dir, repository)
+    return dict(exists=True, signed_tags=signed_tags(data), signers=signer_keys(data), administrative_keys=admin,
+                root_key_ids=root_ids, targets_key_ids=targets_ids)
 
 
 def run(module):
@@ -99,7 +129,7 @@ def run(module):
     repositories = {}
     for dummy, repository, dummy_tag in wanted:
         if repository not in repositories:
-            repositories[repository] = describe(cli.inspect(repository))
+            repositories[repository] = describe(cli.inspect(repository), cli.trust_dir, repository)
     tags = {}
     for dummy, repository, tag in wanted:
         if tag:

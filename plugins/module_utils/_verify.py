@@ -1,0 +1,322 @@
+# -*- coding: utf-8 -*-
+# Copyright: dct.trust_stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Trust enforcement: which digest a tag is signed with, verified by the notary CLI (notary's own TUF
+client) with pinned root keys, failing closed with a reason.
+
+Used by the trusted_digest lookup (controller) and the trust_pull module (managed host); both hand in a
+runner, a callable (argv, environment) -> (rc, stdout, stderr) that runs with no standard input."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import json
+import os
+import re
+import shutil
+import tempfile
+from urllib.parse import urlparse
+
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
+
+RELEASES = 'targets/releases'
+TARGETS = 'targets'
+KEY_ID_RE = re.compile(r'^[0-9a-f]{64}$')
+# a pin's key: a repository (GUN) or a prefix ending in '*', as notary's trust_pinning.certs takes it
+PIN_PATTERN_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9.:_/-]*\*?$|^\*$')
+
+# What the options of the lookup and trust_pull share (doc_fragments/verify.py).
+VERIFY_ARGS = dict(
+    server=dict(type='str'),
+    ca_cert=dict(type='path'),
+    pins=dict(type='dict'),
+    disable_tofu=dict(type='bool'),
+    notary_config=dict(type='path'),
+    trust_dir=dict(type='path'),
+    signer=dict(type='str'),
+    username=dict(type='str'),
+    password=dict(type='str', no_log=True),
+    registry_check=dict(type='bool', default=False),
+    registry_username=dict(type='str'),
+    registry_password=dict(type='str', no_log=True),
+    notary_cli=dict(type='str', default='notary'),
+    timeout=dict(type='int', default=120),
+)
+
+
+def check_pins(pins):
+    """Raise TrustError naming the first malformed entry of pins ({repository or prefix*: [root key IDs]})."""
+    if not isinstance(pins, dict):
+        raise TrustError('pins must be a mapping of repository (or prefix*) to a list of root key IDs, not %r' % (pins,))
+    for pattern, ids in pins.items():
+        if not isinstance(pattern, str) or not PIN_PATTERN_RE.match(pattern) or '*' in pattern[:-1]:
+            raise TrustError('pins: "%s" is not a repository name or a prefix ending in "*"' % (pattern,))
+        if pattern != pattern.lower():
+            raise TrustError('pins: "%s" must be lower case (notary reads its config keys lower-cased)' % pattern)
+        if isinstance(ids, str) or not isinstance(ids, list) or not ids:
+            raise TrustError('pins: "%s" must map to a non-empty list of root key IDs, not %r' % (pattern, ids))
+        bad = [i for i in ids if not isinstance(i, str) or not KEY_ID_RE.match(i)]
+        if bad:
+            raise TrustError('pins: "%s" holds %s, not a root key ID (64 lower-case hex digits)' % (pattern, bad[0]))
+
+
+def pin_for(gun, pins):
+    """(pattern, key IDs) of the pin notary applies to gun: the exact name, else the longest prefix*; or None."""
+    if gun in pins:
+        return gun, pins[gun]
+    best = None
+    for pattern, ids in pins.items():
+        if pattern.endswith('*') and gun.startswith(pattern[:-1]) and (best is None or len(pattern) > len(best[0])):
+            best = (pattern, ids)
+    return best
+
+
+def read_notary_config(path):
+    """What a notary client config (as trust_client writes ~/.notary/config.json) says: server, CA, trust
+    directory, pins and disable_tofu; {} when path is None."""
+    if not path:
+        return {}
+    try:
+        with open(path) as handle:
+            config = json.load(handle)
+    except (IOError, OSError, ValueError) as exc:
+        raise TrustError('cannot read the notary client config %s: %s' % (path, exc))
+    base = os.path.dirname(os.path.abspath(path))
+    remote = config.get('remote_server') or {}
+    pinning = config.get('trust_pinning') or {}
+
+    def relative(value):
+        return os.path.join(base, os.path.expanduser(value)) if value else None
+    return dict(server=remote.get('url'), ca_cert=relative(remote.get('root_ca')), trust_dir=relative(config.get('trust_dir')),
+                pins=pinning.get('certs'), disable_tofu=pinning.get('disable_tofu'))
+
+
+def settle(params, default_trust_dir):
+    """The verification settings: explicit options first, then the notary client config, then defaults."""
+    config_path = params.get('notary_config')
+    if not config_path and os.path.exists(os.path.expanduser('~/.notary/config.json')):
+        config_path = os.path.expanduser('~/.notary/config.json')
+    config = read_notary_config(config_path)
+
+    def pick(name):
+        return params.get(name) if params.get(name) is not None else config.get(name)
+    settings = dict(
+        server=pick('server') or os.environ.get('DOCKER_CONTENT_TRUST_SERVER'),
+        ca_cert=pick('ca_cert'),
+        trust_dir=pick('trust_dir') or None,
+        pins=pick('pins') or {},
+        disable_tofu=bool(pick('disable_tofu')),
+        config=config_path,
+    )
+    if not settings['server']:
+        raise TrustError('no notary server: set server (or DOCKER_CONTENT_TRUST_SERVER, or remote_server.url in %s)'
+                         % (config_path or '~/.notary/config.json'))
+    parsed = urlparse(settings['server'])
+    if parsed.scheme != 'https' or not parsed.hostname:
+        raise TrustError('server "%s" is not an https:// URL' % settings['server'])
+    if settings['ca_cert'] and not os.path.isfile(settings['ca_cert']):
+        raise TrustError('ca_cert %s does not exist' % settings['ca_cert'])
+    check_pins(settings['pins'])
+    if not settings['trust_dir']:
+        settings['trust_dir'] = os.path.join(default_trust_dir, parsed.netloc if parsed.port else parsed.hostname + ':443')
+    return settings
+
+
+def parse_list(out):
+    """{tag: (hex digest, size, role)} from `notary list` output (a NAME DIGEST SIZE ROLE table)."""
+    found = {}
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) == 4 and re.match(r'^[0-9a-f]{64}$', fields[1]) and fields[2].isdigit():
+            found[fields[0]] = (fields[1], int(fields[2]), fields[3])
+    return found
+
+
+class NotaryVerifier(object):
+    """Asks the notary CLI which digests a repository's tags are signed with, under a generated client config
+    that holds the server, the CA and the pins, and checks the verified root against the pins itself:
+    notary applies pins on first contact only and answers from its cache when the server is unreachable."""
+
+    def __init__(self, runner, settings, notary_cli='notary', username=None, password=None, timeout=120):
+        self.runner = runner
+        self.settings = settings
+        self.notary_cli = notary_cli
+        self.timeout = timeout
+        self.env = {}
+        if username or password:
+            if not (username and password):
+                raise TrustError('username and password go together (credentials for the notary server)')
+            self.env['NOTARY_AUTH'] = base64.b64encode(('%s:%s' % (username, password)).encode('utf-8')).decode('ascii')
+        self._config_dir = None
+
+    # ------------------------------------------------------------ the notary CLI under a generated config
+
+    def _config(self):
+        if self._config_dir is None:
+            self._config_dir = tempfile.mkdtemp(prefix='dct-verify-')
+            config = {
+                'trust_dir': self.settings['trust_dir'],
+                'remote_server': dict({'url': self.settings['server']},
+                                      **({'root_ca': self.settings['ca_cert']} if self.settings['ca_cert'] else {})),
+                'trust_pinning': {'certs': self.settings['pins'], 'disable_tofu': self.settings['disable_tofu']},
+            }
+            fd = os.open(os.path.join(self._config_dir, 'config.json'), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, 'w') as handle:
+                json.dump(config, handle)
+        return os.path.join(self._config_dir, 'config.json')
+
+    def close(self):
+        if self._config_dir:
+            shutil.rmtree(self._config_dir, ignore_errors=True)
+            self._config_dir = None
+
+    def list(self, gun, roles):
+        """{tag: (hex digest, size, role)} of gun in roles (by precedence), verified; TrustError saying why not."""
+        if not os.path.isdir(self.settings['trust_dir']):
+            os.makedirs(self.settings['trust_dir'], 0o700)
+        argv = ['timeout', '--kill-after=5', str(self.timeout), self.notary_cli, '-c', self._config(),
+                'list', gun, '--roles', ','.join(roles)]
+        rc, out, err = self.runner(argv, self.env)
+        if rc == 124:
+            raise TrustError('%s: the notary server %s did not answer within %s s (unreachable)'
+                             % (gun, self.settings['server'], self.timeout))
+        if rc == 127 or (rc != 0 and 'No such file' in err and self.notary_cli in err):
+            raise TrustError('the notary CLI "%s" is not installed (Debian package notary; option notary_cli)' % self.notary_cli)
+        if rc != 0:
+            raise TrustError(self.explain(gun, (err or out).strip()))
+        if 'using cached' in err or 'could not reach' in err or 'offline' in err:
+            raise TrustError('%s: the notary server %s is unreachable, and trust data from the cache in %s is not '
+                             'accepted (%s)' % (gun, self.settings['server'], self.settings['trust_dir'], last_line(err)))
+        self.check_root(gun)
+        return parse_list(out)
+
+    def explain(self, gun, message):
+        """The reason a `notary list` of gun failed, in words a deployer can act on."""
+        text = last_line(message)
+        lowered = message.lower()
+        cache = os.path.join(self.settings['trust_dir'], 'tuf', gun)
+        pin = pin_for(gun, self.settings['pins'])
+        if 'unable to match any certificates to trust_pinning' in lowered:
+            return ('%s: root mismatch: the server\'s root key is not the pinned one (pin "%s": %s) [%s]'
+                    % (gun, pin[0], ', '.join(i[:12] for i in pin[1]), text)) if pin else '%s: root mismatch [%s]' % (gun, text)
+        if 'could not rotate trust to a new trusted root' in lowered:
+            return ('%s: root mismatch: the server\'s root is not signed by the root this client trusts (cached in %s): '
+                    'the trust data was replaced on the server. If that was meant (a reset), remove that directory and '
+                    'pin the new root [%s]' % (gun, cache, text))
+        if 'invalid trust pinning specified' in lowered:
+            return '%s: not pinned: no pin matches it and disable_tofu is set [%s]' % (gun, text)
+        if 'expired at' in lowered:
+            return '%s: expired trust data: %s' % (gun, text)
+        if 'does not have trust data' in lowered:
+            return '%s: unsigned: the notary server %s has no trust data for it' % (gun, self.settings['server'])
+        if 'x509' in lowered or 'certificate' in lowered or 'tls' in lowered:
+            return ('%s: the notary server %s is not trusted with the CA %s: %s'
+                    % (gun, self.settings['server'], self.settings['ca_cert'] or '(system CAs)', text))
+        if 'offline' in lowered or 'could not reach' in lowered or 'connection refused' in lowered or 'no such host' in lowered:
+            return '%s: the notary server %s is unreachable: %s' % (gun, self.settings['server'], text)
+        if 'not authorized' in lowered or '401' in lowered or '403' in lowered:
+            return '%s: not allowed: the notary server %s refused the read (credentials?): %s' % (gun, self.settings['server'], text)
+        return '%s: notary list failed: %s' % (gun, text)
+
+    def check_root(self, gun):
+        """Fail unless the root notary just verified (fresh or cached) is pinned, when a pin applies, and unless
+        some pin applies, with disable_tofu."""
+        path = os.path.join(self.settings['trust_dir'], 'tuf', gun, 'metadata', 'root.json')
+        try:
+            with open(path) as handle:
+                root_ids = sorted(json.load(handle)['signed']['roles']['root']['keyids'])
+        except (IOError, OSError, ValueError, KeyError) as exc:
+            raise TrustError('%s: cannot read the verified root %s: %s' % (gun, path, exc))
+        pin = pin_for(gun, self.settings['pins'])
+        if pin is None:
+            if self.settings['disable_tofu']:
+                raise TrustError('%s: not pinned: no pin matches it and disable_tofu is set (cached root %s)'
+                                 % (gun, ', '.join(i[:12] for i in root_ids)))
+            return
+        if not set(root_ids) & set(pin[1]):
+            raise TrustError('%s: root mismatch: the root this client trusts (%s, cached in %s) is not the pinned one '
+                             '(pin "%s": %s); after a root rotation add the new root key ID to the pin'
+                             % (gun, ', '.join(i[:12] for i in root_ids), os.path.dirname(path), pin[0],
+                                ', '.join(i[:12] for i in pin[1])))
+
+    # ------------------------------------------------------------ resolution
+
+    def resolve(self, gun, tags, signer=None):
+        """{tag: {'digest': 'sha256:<hex>', 'size': n, 'role': role}}, the way docker's content-trust pull did
+        (targets/releases, then targets) or only the signer's role when signer is named; TrustError naming the
+        first tag that is not signed that way."""
+        roles = ['targets/' + signer] if signer else [RELEASES, TARGETS]
+        found = self.list(gun, roles)
+        fallback = None
+        resolved = {}
+        for tag in tags:
+            entry = found.get(tag)
+            if entry and (signer or entry[2] in (RELEASES, TARGETS)):
+                resolved[tag] = dict(digest='sha256:' + entry[0], size=entry[1], role=entry[2])
+                continue
+            if signer:
+                if fallback is None:
+                    fallback = self.list(gun, [RELEASES, TARGETS])
+                other = fallback.get(tag)
+                if other:
+                    raise TrustError('%s:%s: wrong signer: it is signed in %s, not by signer "%s"' % (gun, tag, other[2], signer))
+            elif entry:
+                raise TrustError('%s:%s: unsigned for a content-trust pull: only %s signed it (not targets/releases '
+                                 'or targets); name that signer to accept it' % (gun, tag, entry[2]))
+            raise TrustError('%s:%s: unsigned: no signature for the tag in %s'
+                             % (gun, tag, ' or '.join(roles)))
+        return resolved
+
+
+def last_line(message):
+    """The notary CLI's own error line ('* fatal: ...'), or the last line of message."""
+    lines = [line.strip() for line in (message or '').splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith('* fatal:'):
+            return line[len('* fatal:'):].strip()
+    return lines[-1] if lines else ''
+
+
+def verify_tags(runner, params, refs, default_trust_dir):
+    """Resolve refs (repository:tag each) with the options of VERIFY_ARGS: {ref: {'repository', 'tag', 'digest',
+    'size', 'role'}}, one notary list per repository; TrustError naming the first tag that fails."""
+    from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name, split_reference
+    settings = settle(params, default_trust_dir)
+    if params.get('signer'):
+        check_signer_name(params['signer'])
+    by_repository = {}
+    for ref in refs:
+        repository, tag = split_reference(ref)
+        if not tag:
+            raise TrustError('"%s" names no tag: a tag is what gets verified' % ref)
+        by_repository.setdefault(repository, []).append(tag)
+    verifier = NotaryVerifier(runner, settings, notary_cli=params.get('notary_cli') or 'notary',
+                              username=params.get('username'), password=params.get('password'),
+                              timeout=params.get('timeout') or 120)
+    result = {}
+    try:
+        for repository, tags in by_repository.items():
+            for tag, entry in verifier.resolve(repository, tags, params.get('signer')).items():
+                result['%s:%s' % (repository, tag)] = dict(entry, repository=repository, tag=tag)
+    finally:
+        verifier.close()
+    if params.get('registry_check'):
+        check_registry(params, settings, result)
+    return result
+
+
+def check_registry(params, settings, resolved):
+    """Fail when a tag in the registry points at other content than its signed digest."""
+    from ansible_collections.dct.trust_stack.plugins.module_utils import _registry
+    for ref, entry in sorted(resolved.items()):
+        host = entry['repository'].partition('/')[0]
+        credentials = ((params['registry_username'], params.get('registry_password') or '')
+                       if params.get('registry_username') else _registry.docker_config_auth(host))
+        current = _registry.manifest_digest(entry['repository'], entry['tag'], _registry.registry_ca(host, settings['ca_cert']),
+                                            credentials, timeout=params.get('timeout') or 120)
+        if current is None:
+            raise TrustError('%s: the registry has no such tag (signed %s)' % (ref, entry['digest']))
+        if current != entry['digest']:
+            raise TrustError('%s: unsigned content: the registry\'s tag points at %s, but the signed digest is %s '
+                             '(pushed without signing?)' % (ref, current, entry['digest']))
