@@ -11,6 +11,9 @@ DOCKERD_LOG=${DOCKERD_LOG:-/var/log/dct-dockerd.log}
 need_pkgs=()
 command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
+command -v notary >/dev/null 2>&1 || need_pkgs+=(notary)
+command -v podman >/dev/null 2>&1 || need_pkgs+=(podman)
+command -v ssh >/dev/null 2>&1 || need_pkgs+=(openssh-client)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     log "missing ${need_pkgs[*]} and not root: install them and start dockerd, then run again" >&2

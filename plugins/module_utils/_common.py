@@ -33,4 +33,3 @@ def run_module(module, action):
     except TrustError as exc:
         module.fail_json(msg=str(exc), **exc.result)
     module.exit_json(**result)
-

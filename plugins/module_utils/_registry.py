@@ -54,9 +54,9 @@ def manifest_digest(repository, tag, ca_file=None, credentials=None, timeout=30)
     if credentials:
         token = base64.b64encode(('%s:%s' % credentials).encode('utf-8')).decode('ascii')
         request.add_header('Authorization', 'Basic ' + token)
-    context = ssl.create_default_context(cafile=ca_file)
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=ca_file)))
     try:
-        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
+        with opener.open(request, timeout=timeout) as response:
             return response.headers.get('Docker-Content-Digest')
     except urllib.error.HTTPError as exc:
         if exc.code == 404:

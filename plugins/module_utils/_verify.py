@@ -119,7 +119,8 @@ def settle(params, default_trust_dir):
         raise TrustError('ca_cert %s does not exist' % settings['ca_cert'])
     check_pins(settings['pins'])
     if not settings['trust_dir']:
-        settings['trust_dir'] = os.path.join(default_trust_dir, parsed.netloc if parsed.port else parsed.hostname + ':443')
+        settings['trust_dir'] = os.path.join(os.path.expanduser(default_trust_dir),
+                                             parsed.netloc if parsed.port else parsed.hostname + ':443')
     return settings
 
 
@@ -184,10 +185,12 @@ class NotaryVerifier(object):
         if rc == 127 or (rc != 0 and 'No such file' in err and self.notary_cli in err):
             raise TrustError('the notary CLI "%s" is not installed (Debian package notary; option notary_cli)' % self.notary_cli)
         if rc != 0:
-            raise TrustError(self.explain(gun, (err or out).strip()))
+            # notary prints its '* fatal:' line on standard output, its log lines on standard error
+            raise TrustError(self.explain(gun, '%s\n%s' % (out, err)))
         if 'using cached' in err or 'could not reach' in err or 'offline' in err:
             raise TrustError('%s: the notary server %s is unreachable, and trust data from the cache in %s is not '
-                             'accepted (%s)' % (gun, self.settings['server'], self.settings['trust_dir'], last_line(err)))
+                             'accepted (%s)' % (gun, self.settings['server'], self.settings['trust_dir'],
+                                                last_line(err, prefer='could not reach')))
         self.check_root(gun)
         return parse_list(out)
 
@@ -269,12 +272,20 @@ class NotaryVerifier(object):
         return resolved
 
 
-def last_line(message):
-    """The notary CLI's own error line ('* fatal: ...'), or the last line of message."""
+LOG_LINE_RE = re.compile(r'^time="[^"]*" level=\w+ msg="(?P<msg>.*)"$')
+
+
+def last_line(message, prefer=None):
+    """The notary CLI's own error line ('* fatal: ...'), else the first log line containing prefer, else the last
+    line of message; log lines (time=... level=... msg="...") reduced to their message."""
     lines = [line.strip() for line in (message or '').splitlines() if line.strip()]
+    lines = [LOG_LINE_RE.match(line).group('msg').replace('\\"', '"') if LOG_LINE_RE.match(line) else line for line in lines]
     for line in lines:
         if line.startswith('* fatal:'):
             return line[len('* fatal:'):].strip()
+    for line in lines:
+        if prefer and prefer in line:
+            return line
     return lines[-1] if lines else ''
 
 

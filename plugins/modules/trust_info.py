@@ -69,7 +69,7 @@ repositories:
       type: dict
     root_key_ids:
       description:
-        - The root key IDs of C(root.json)'s root role, as verified by the docker CLI: what notary's trust pinning
+        - The root key IDs of C(root.json)'s root role, as verified by the docker CLI, which is what notary's trust pinning
           compares. Give them to M(dct.trust_stack.trust_client) (C(trust_client_trust_pins)),
           M(dct.trust_stack.trust_pull) and the M(dct.trust_stack.trusted_digest) lookup as C(pins).
       type: list

@@ -15,12 +15,12 @@ description:
   - Resolves each tag to the digest the notary server's trust data signs it with, verified by the notary CLI with
     the pinned root keys (see M(dct.trust_stack.trusted_digest), which does the same on the controller), then pulls
     C(repository@sha256:<digest>) and tags it locally as C(repository:tag).
-  - Enforcement does not depend on the container CLI: it works with docker CLI 20.10 to 29 (29 enforces nothing and
+  - Enforcement does not depend on the container CLI. It works with docker CLI 20.10 to 29 (29 enforces nothing and
     may have no C(docker trust)), with podman and with podman-docker's C(docker); C(DOCKER_CONTENT_TRUST) is not needed.
   - Nothing is pulled when the local tag already points at the signed digest.
   - Fails closed, before anything is pulled or tagged, naming the tag and the reason (unsigned, wrong signer, root
     mismatch, not pinned, expired, unreachable, not trusted, not allowed). A pull by digest is verified by the
-    engine too: content that does not match the signed digest is never stored.
+    engine too, so content that does not match the signed digest is never stored.
 author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
@@ -39,7 +39,7 @@ options:
     elements: str
   cli:
     description:
-      - The container CLI that pulls and tags, a name looked up in C(PATH) or a path: C(docker) (any version,
+      - The container CLI that pulls and tags, a name looked up in C(PATH) or a path. C(docker) (any version,
         C(docker trust) not needed) or C(podman) (or podman-docker's C(docker)).
       - It pulls with the credentials it has (C(docker login), C(podman login)) and the registry CA it trusts
         (C(/etc/docker/certs.d/), C(/etc/containers/certs.d/); M(dct.trust_stack.trust_client) puts both there).
@@ -150,7 +150,7 @@ class TrustPull(object):
 
     def run(self):
         params = dict(self.module.params)
-        resolved = verify_tags(self.runner, params, self.refs, os.path.expanduser(DEFAULT_TRUST_DIR))
+        resolved = verify_tags(self.runner, params, self.refs, DEFAULT_TRUST_DIR)
         todo, before, images = [], {}, {}
         for ref in self.refs:
             entry = resolved[ref]
