@@ -108,8 +108,10 @@ def trust_env(config):
             'DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE': 'bench-repository-passphrase'}
 
 
-def bench_sign():
-    config = os.path.join(WORK, 'docker')
+def signing_client(name):
+    """A fresh docker config dir WORK/<name> with the lab's notary CA and registry login, and the tiny image
+    localhost:5000/bench/base:1 that the signing measurements tag."""
+    config = os.path.join(WORK, name)
     shutil.rmtree(config, ignore_errors=True)
     os.makedirs(os.path.join(config, 'tls'), mode=0o700)
     shutil.copytree(os.path.expanduser('~/.docker/tls/localhost:4443'), os.path.join(config, 'tls', 'localhost:4443'))
@@ -119,6 +121,11 @@ def bench_sign():
     with open(os.path.join(context, 'Dockerfile'), 'w') as handle:
         handle.write('FROM scratch\nLABEL bench=sign\nCOPY Dockerfile /\n')
     sh(['docker', 'build', '-q', '-t', 'localhost:5000/bench/base:1', context])
+    return config
+
+
+def bench_sign():
+    config = signing_client('docker')
     stamp = str(int(time.time()))
     tags = ['t%02d' % i for i in range(1, TAGS + 1)]
     results = {'module first': [], 'loop first': [], 'module again': [], 'loop again': []}
@@ -151,16 +158,7 @@ RESOLVE_TAGS = 20
 
 
 def bench_resolve():
-    config = os.path.join(WORK, 'docker-resolve')
-    shutil.rmtree(config, ignore_errors=True)
-    os.makedirs(os.path.join(config, 'tls'), mode=0o700)
-    shutil.copytree(os.path.expanduser('~/.docker/tls/localhost:4443'), os.path.join(config, 'tls', 'localhost:4443'))
-    shutil.copy(os.path.expanduser('~/.docker/config.json'), config)  # the lab's registry login
-    context = os.path.join(WORK, 'ctx')
-    os.makedirs(context, exist_ok=True)
-    with open(os.path.join(context, 'Dockerfile'), 'w') as handle:
-        handle.write('FROM scratch\nLABEL bench=sign\nCOPY Dockerfile /\n')
-    sh(['docker', 'build', '-q', '-t', 'localhost:5000/bench/base:1', context])
+    config = signing_client('docker-resolve')
     repo = 'localhost:5000/bench/resolve-%d' % int(time.time())
     tags = ['r%02d' % i for i in range(1, RESOLVE_TAGS + 1)]
     sh(' && '.join('docker tag localhost:5000/bench/base:1 %s:%s' % (repo, t) for t in tags))

@@ -102,7 +102,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, run_module
-from ansible_collections.dct.trust_stack.plugins.module_utils._references import TAG_RE, split_reference, split_repository
+from ansible_collections.dct.trust_stack.plugins.module_utils._references import TARGET_ARGS, TARGET_RULES, requested_tags
 from ansible_collections.dct.trust_stack.plugins.module_utils._verify import VERIFY_ARGS, verify_tags
 
 DEFAULT_TRUST_DIR = os.path.join('~', '.cache', 'dct.trust_stack', 'notary')
@@ -113,17 +113,8 @@ class TrustPull(object):
     def __init__(self, module):
         self.module = module
         p = module.params
-        if p['image']:
-            repository, tag = split_reference(p['image'])
-            if not tag:
-                raise TrustError('image "%s" has no tag: name the tag to pull' % p['image'])
-            self.refs = ['%s:%s' % (repository, tag)]
-        else:
-            repository = split_repository(p['repository'], hint='; list tags in "tags"')
-            for tag in p['tags']:
-                if not TAG_RE.match(tag):
-                    raise TrustError('tag "%s" is malformed' % tag)
-            self.refs = ['%s:%s' % (repository, t) for t in dict.fromkeys(p['tags'])]
+        repository, tags = requested_tags(p, 'pull')
+        self.refs = ['%s:%s' % (repository, t) for t in tags]
         cli = p['cli']
         self.cli = cli if os.path.sep in cli else module.get_bin_path(cli)
         if not self.cli or not os.access(self.cli, os.X_OK):
@@ -177,20 +168,10 @@ class TrustPull(object):
 
 
 def main():
-    argument_spec = dict(
-        image=dict(type='str'),
-        repository=dict(type='str'),
-        tags=dict(type='list', elements='str'),
-        cli=dict(type='str', default='docker'),
-    )
+    argument_spec = dict(cli=dict(type='str', default='docker'))
+    argument_spec.update(TARGET_ARGS)
     argument_spec.update(VERIFY_ARGS)
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=[('image', 'repository')],
-        required_one_of=[('image', 'repository')],
-        required_by={'repository': 'tags'},
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **TARGET_RULES)
     run_module(module, lambda m: TrustPull(m).run())
 
 

@@ -106,7 +106,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TRUST_COMMON_ARGS, TrustError, run_module
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import (
-    TAG_RE, check_signer_name, split_reference, split_repository)
+    TARGET_ARGS, TARGET_RULES, check_signer_name, requested_tags)
 from ansible_collections.dct.trust_stack.plugins.module_utils._keys import check_signer_key
 from ansible_collections.dct.trust_stack.plugins.module_utils._clients import TrustCLI, explain_sign_failure, signed_tags
 
@@ -116,17 +116,7 @@ class TrustSign(object):
     def __init__(self, module):
         self.module = module
         p = module.params
-        if p['image']:
-            repository, tag = split_reference(p['image'])
-            if not tag:
-                raise TrustError('image "%s" has no tag: name the tag to sign' % p['image'])
-            self.repository, self.tags = repository, [tag]
-        else:
-            self.repository = split_repository(p['repository'], hint='; list tags in "tags"')
-            self.tags = list(dict.fromkeys(p['tags']))
-            for t in self.tags:
-                if not TAG_RE.match(t):
-                    raise TrustError('tag "%s" is malformed' % t)
+        self.repository, self.tags = requested_tags(p, 'sign')
         if p['signer']:
             check_signer_name(p['signer'])
         self.cli = TrustCLI(module, root_passphrase=p['root_passphrase'], repository_passphrase=p['repository_passphrase'])
@@ -197,22 +187,14 @@ class TrustSign(object):
 
 def main():
     argument_spec = dict(
-        image=dict(type='str'),
-        repository=dict(type='str'),
-        tags=dict(type='list', elements='str'),
         signer=dict(type='str'),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         repository_passphrase=dict(type='str', no_log=True),
         root_passphrase=dict(type='str', no_log=True),
     )
+    argument_spec.update(TARGET_ARGS)
     argument_spec.update(TRUST_COMMON_ARGS)
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=[('image', 'repository')],
-        required_one_of=[('image', 'repository')],
-        required_by={'repository': 'tags'},
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **TARGET_RULES)
     run_module(module, lambda m: TrustSign(m).run())
 
 
