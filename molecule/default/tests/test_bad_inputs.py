@@ -48,7 +48,9 @@ CASES = [
 
 
 def case_id(case):
-    return f'{case[0]}-{"-".join(case[1])}'
+    """role-variables-<hash of the bad values>: unique even when two cases set the same variable."""
+    digest = hashlib.sha256(json.dumps(case[1], sort_keys=True).encode()).hexdigest()[:6]
+    return f'{case[0]}-{"-".join(case[1])}-{digest}'
 
 
 def fingerprint():
@@ -93,4 +95,5 @@ def test_a_bad_role_input_fails_with_a_message_naming_it(case, results):
 
 def test_no_bad_input_changed_anything(results):
     assert len(CASES) >= 20
+    assert len(results['procs']) == len(CASES), 'two cases share an id'
     assert results['after'] == results['before']
