@@ -18,7 +18,9 @@ import shutil
 import tempfile
 from urllib.parse import urlparse
 
+from ansible_collections.dct.trust_stack.plugins.module_utils import _registry
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
+from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name, split_reference
 
 RELEASES = 'targets/releases'
 TARGETS = 'targets'
@@ -107,7 +109,6 @@ def settle(params, default_trust_dir):
         trust_dir=pick('trust_dir') or None,
         pins=pick('pins') or {},
         disable_tofu=bool(pick('disable_tofu')),
-        config=config_path,
     )
     if not settings['server']:
         raise TrustError('no notary server: set server (or DOCKER_CONTENT_TRUST_SERVER, or remote_server.url in %s)'
@@ -122,6 +123,17 @@ def settle(params, default_trust_dir):
         settings['trust_dir'] = os.path.join(os.path.expanduser(default_trust_dir),
                                              parsed.netloc if parsed.port else parsed.hostname + ':443')
     return settings
+
+
+def cached_root_roles(trust_dir, gun):
+    """The roles of the root.json that a notary client (the notary or the docker CLI) verified and cached for gun in
+    trust_dir; TrustError naming the file when it cannot be read."""
+    path = os.path.join(trust_dir, 'tuf', gun, 'metadata', 'root.json')
+    try:
+        with open(path) as handle:
+            return json.load(handle)['signed']['roles']
+    except (IOError, OSError, ValueError, KeyError) as exc:
+        raise TrustError('%s: cannot read the verified root.json %s: %s' % (gun, path, exc))
 
 
 def parse_list(out):
@@ -225,12 +237,8 @@ class NotaryVerifier(object):
     def check_root(self, gun):
         """Fail unless the root notary just verified (fresh or cached) is pinned, when a pin applies, and unless
         some pin applies, with disable_tofu."""
-        path = os.path.join(self.settings['trust_dir'], 'tuf', gun, 'metadata', 'root.json')
-        try:
-            with open(path) as handle:
-                root_ids = sorted(json.load(handle)['signed']['roles']['root']['keyids'])
-        except (IOError, OSError, ValueError, KeyError) as exc:
-            raise TrustError('%s: cannot read the verified root %s: %s' % (gun, path, exc))
+        root_ids = sorted(cached_root_roles(self.settings['trust_dir'], gun)['root']['keyids'])
+        cache = os.path.join(self.settings['trust_dir'], 'tuf', gun, 'metadata')
         pin = pin_for(gun, self.settings['pins'])
         if pin is None:
             if self.settings['disable_tofu']:
@@ -240,7 +248,7 @@ class NotaryVerifier(object):
         if not set(root_ids) & set(pin[1]):
             raise TrustError('%s: root mismatch: the root this client trusts (%s, cached in %s) is not the pinned one '
                              '(pin "%s": %s); after a root rotation add the new root key ID to the pin'
-                             % (gun, ', '.join(i[:12] for i in root_ids), os.path.dirname(path), pin[0],
+                             % (gun, ', '.join(i[:12] for i in root_ids), cache, pin[0],
                                 ', '.join(i[:12] for i in pin[1])))
 
     # ------------------------------------------------------------ resolution
@@ -292,7 +300,6 @@ def last_line(message, prefer=None):
 def verify_tags(runner, params, refs, default_trust_dir):
     """Resolve refs (repository:tag each) with the options of VERIFY_ARGS: {ref: {'repository', 'tag', 'digest',
     'size', 'role'}}, one notary list per repository; TrustError naming the first tag that fails."""
-    from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name, split_reference
     settings = settle(params, default_trust_dir)
     if params.get('signer'):
         check_signer_name(params['signer'])
@@ -319,7 +326,6 @@ def verify_tags(runner, params, refs, default_trust_dir):
 
 def check_registry(params, settings, resolved):
     """Fail when a tag in the registry points at other content than its signed digest."""
-    from ansible_collections.dct.trust_stack.plugins.module_utils import _registry
     for ref, entry in sorted(resolved.items()):
         host = entry['repository'].partition('/')[0]
         credentials = ((params['registry_username'], params.get('registry_password') or '')

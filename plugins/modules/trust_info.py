@@ -93,34 +93,21 @@ tags:
   type: dict
 '''
 
-import json
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils._common import TRUST_COMMON_ARGS, TrustError, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TRUST_COMMON_ARGS, run_module
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import split_reference
 from ansible_collections.dct.trust_stack.plugins.module_utils._clients import TrustCLI, signed_tags, signer_keys
-
-
-def root_roles(trust_dir, repository):
-    """(root key IDs, targets key IDs) of the root.json the docker CLI just verified and cached."""
-    path = os.path.join(trust_dir, 'tuf', repository, 'metadata', 'root.json')
-    try:
-        with open(path) as handle:
-            roles = json.load(handle)['signed']['roles']
-    except (IOError, OSError, ValueError, KeyError) as exc:
-        raise TrustError('cannot read the verified root.json of %s at %s: %s' % (repository, path, exc))
-    return sorted(roles['root']['keyids']), sorted(roles['targets']['keyids'])
+from ansible_collections.dct.trust_stack.plugins.module_utils._verify import cached_root_roles
 
 
 def describe(data, trust_dir, repository):
     if not data:
         return dict(exists=False, signed_tags={}, signers={}, administrative_keys={}, root_key_ids=[], targets_key_ids=[])
     admin = dict((k['Name'], sorted(key['ID'] for key in k.get('Keys') or [])) for k in data.get('AdministrativeKeys') or [])
-    root_ids, targets_ids = root_roles(trust_dir, repository)
+    roles = cached_root_roles(trust_dir, repository)  # the docker CLI just verified and cached it
     return dict(exists=True, signed_tags=signed_tags(data), signers=signer_keys(data), administrative_keys=admin,
-                root_key_ids=root_ids, targets_key_ids=targets_ids)
+                root_key_ids=sorted(roles['root']['keyids']), targets_key_ids=sorted(roles['targets']['keyids']))
 
 
 def run(module):
