@@ -9,7 +9,9 @@ gets the medians and their ratio, with the machine's core count:
      first run and re-run;
   4. trust_client rollout to 20 client containers (clients.yml): first run and re-run;
   5. resolving 20 signed tags: one template with the trusted_digest lookup (pinned, verified by the
-     notary CLI) against 20 docker trust inspect calls.
+     notary CLI) against 20 docker trust inspect calls;
+  6. the front's cost: 20 image pushes over the registry API (blob and config uploads, manifest) through the
+     lab's front, with credentials, against the same pushes straight to the registry on the backend network.
 Needs the lab (`make lab`). Its own stack is dctbench on 127.0.0.1:44443/45000; its clients are
 dctbench_client01..20 on the lab's front network. It removes only what it made.
 """
@@ -185,6 +187,63 @@ def bench_resolve():
     return results
 
 
+# ---------------------------------------------------------------- 6. the front's cost per push
+
+FRONT_PUSHES = 20
+
+
+def registry_push(session, base, name, tag):
+    """One image push over the distribution API: a layer and a config blob (HEAD, POST, PUT each), then the
+    manifest; 7 requests, as a docker push of a one-layer image makes them. Returns the number of requests."""
+    import hashlib
+    blobs = []
+    for data in (os.urandom(1024), json.dumps({'architecture': 'amd64', 'os': 'linux', 'tag': tag}).encode()):
+        digest = 'sha256:' + hashlib.sha256(data).hexdigest()
+        session.head('%s/v2/%s/blobs/%s' % (base, name, digest))
+        upload = session.post('%s/v2/%s/blobs/uploads/' % (base, name))
+        assert upload.status_code == 202, upload.text
+        location = upload.headers['Location']
+        location = location if location.startswith('http') else base + location
+        done = session.put(location, params={'digest': digest}, data=data,
+                           headers={'Content-Type': 'application/octet-stream'})
+        assert done.status_code == 201, done.text
+        blobs.append({'digest': digest, 'size': len(data)})
+    manifest = {'schemaVersion': 2, 'mediaType': 'application/vnd.docker.distribution.manifest.v2+json',
+                'config': dict(blobs[1], mediaType='application/vnd.docker.container.image.v1+json'),
+                'layers': [dict(blobs[0], mediaType='application/vnd.docker.image.rootfs.diff.tar.gzip')]}
+    put = session.put('%s/v2/%s/manifests/%s' % (base, name, tag), data=json.dumps(manifest),
+                      headers={'Content-Type': manifest['mediaType']})
+    assert put.status_code == 201, put.text
+    return 7
+
+
+def bench_front():
+    import requests
+    import urllib3
+    urllib3.disable_warnings()
+    backend = json.loads(sh(['docker', 'inspect', 'trust_registry'])[1])[0]['NetworkSettings']['Networks']['trust_backend']['IPAddress']
+    sides = {
+        # the front, as a client sees it: TLS verified, Basic credentials on every request
+        'front': ('https://localhost:5000', dict(verify=os.path.join(LAB_STATE, 'pki', 'ca.crt'),
+                                                 auth=('admin', open(os.path.join(LAB_STATE, 'credentials', 'registry_admin')).read().strip()))),
+        # the registry itself on the internal backend network (its certificate names registry, not this address)
+        'straight': ('https://%s:5000' % backend, dict(verify=False, auth=None)),
+    }
+    results = {'front': [], 'straight': []}
+    for run in range(RUNS):
+        for side in (['front', 'straight'] if run % 2 == 0 else ['straight', 'front']):
+            base, options = sides[side]
+            with requests.Session() as session:
+                session.verify, session.auth = options['verify'], options['auth']
+                started = time.monotonic()
+                for i in range(FRONT_PUSHES):
+                    registry_push(session, base, 'bench/front-%s' % side, 'p%d-%02d' % (run, i))
+                seconds = time.monotonic() - started
+            results[side].append(seconds)
+            log('front run %d %s: %.2f s for %d pushes' % (run + 1, side, seconds, FRONT_PUSHES))
+    return results
+
+
 # ---------------------------------------------------------------- 4. trust_client to 20 clients
 
 def bench_clients():
@@ -218,7 +277,7 @@ def bench_clients():
 
 # ---------------------------------------------------------------- the report
 
-def write_report(deploy, site, sign, clients, measured, resolve=None):
+def write_report(deploy, site, sign, clients, measured, resolve=None, front=None):
     cores = os.cpu_count()
     d_col, d_sh = median(deploy['collection']), median(deploy['shell'])
     s_med = median(site[0])
@@ -248,7 +307,13 @@ def write_report(deploy, site, sign, clients, measured, resolve=None):
                      'one trusted_digest lookup, pinned (whole playbook: %.1f s)' % median(resolve['lookup (playbook)']),
                      '%.2f s' % r_lookup, '%d docker trust inspect' % RESOLVE_TAGS, '%.2f s' % r_loop,
                      '%.2f' % (r_lookup / r_loop), '-'))
-    raw = {'deploy': deploy, 'site': site[0], 'sign': sign, 'clients': clients, 'resolve': resolve}
+    if front:
+        f_front, f_straight = median(front['front']), median(front['straight'])
+        rows.append(('6. %d pushes over the registry API (7 requests each)' % FRONT_PUSHES,
+                     'through the front (TLS, password check, rules)', '%.2f s' % f_front,
+                     'straight to the registry (backend network)', '%.2f s' % f_straight,
+                     '%.2f' % (f_front / f_straight), '-'))
+    raw = {'deploy': deploy, 'site': site[0], 'sign': sign, 'clients': clients, 'resolve': resolve, 'front': front}
     lines = [
         '# Benchmarks',
         '',
@@ -256,7 +321,7 @@ def write_report(deploy, site, sign, clients, measured, resolve=None):
         'alternating, medians shown. Ratios are collection / other side; this machine is noisy, so compare',
         'ratios from one run, not seconds across runs. Measured: %s.' % (', '.join(
             '%s %s' % (part, measured.get(part, 'at an unknown time'))
-            for part in ('deploy', 'site', 'sign', 'clients', 'resolve'))),
+            for part in ('deploy', 'site', 'sign', 'clients', 'resolve', 'front'))),
         '',
         '| measurement | collection | median | other side | median | ratio | target |',
         '| --- | --- | --- | --- | --- | --- | --- |',
@@ -285,6 +350,10 @@ def write_report(deploy, site, sign, clients, measured, resolve=None):
         '  `notary list` of the repository under a generated config with the pin, a read of the verified',
         '  root.json, and the lookup plugin\'s own start; the other side asks the docker CLI per tag, which pins',
         '  nothing. Both sides have a warm trust cache after their first run.',
+        '- 6: each request through the front is one TLS hop to nginx, one sha512-crypt check of the password',
+        '  (front_password_rounds, 5000: about 9 ms of CPU) and the rules (an nginx map), then TLS to the registry;',
+        '  the other side sends the same requests to the registry on the backend network, with no front and no',
+        '  credentials. Pushes of real images add their layers\' transfer to both sides alike.',
         '- 2: in ansible-core 2.19 a task that runs a module costs about 0.3-0.5 s on this machine even when',
         '  it changes nothing, and one that does not (set_fact, assert, a skipped task) about 0.03 s. Since',
         '  0.4.0 a re-run makes about 30 module runs instead of about 50: the pki role reads its files with',
@@ -336,7 +405,7 @@ def load_section():
 
 def main():
     os.makedirs(WORK, exist_ok=True)
-    only = sys.argv[1:] or ['deploy', 'site', 'sign', 'clients', 'resolve']
+    only = sys.argv[1:] or ['deploy', 'site', 'sign', 'clients', 'resolve', 'front']
     if only == ['report']:  # rewrite docs/BENCHMARKS.md from the last measurements
         only = []
     cache = os.path.join(WORK, 'results.json')
@@ -348,7 +417,7 @@ def main():
             json.dump(results, handle)
     if all(k in results for k in ('deploy', 'site', 'sign', 'clients')):
         write_report(results['deploy'], results['site'], results['sign'], results['clients'], results.get('measured', {}),
-                     results.get('resolve'))
+                     results.get('resolve'), results.get('front'))
 
 
 if __name__ == '__main__':

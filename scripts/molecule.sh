@@ -26,6 +26,9 @@ report() {  # scenario, exit code, start time[, end time]
   else
     echo "== molecule test -s $s: FAILED (exit $rc) after $(( t1 - t0 )) s; last lines of $LOGS/molecule-$s.log:"
     tail -n 150 "$LOGS/molecule-$s.log"
+    # last, so that a reader who sees only the end of the output still sees which checks failed and why
+    echo "== molecule test -s $s: what failed (pytest's short summary and failed tasks):"
+    grep -E '^(FAILED|ERROR) |^E   |^\[ERROR\]: |^fatal: |^failed: ' "$LOGS/molecule-$s.log" | cut -c1-400 | tail -n 25
   fi
 }
 

@@ -34,9 +34,9 @@ def trust_ca(config_dir, notary, ca_file):
         f.write(open(ca_file).read())
 
 
-def docker_client(config_dir, notary, registry, ca_file, password=None):
+def docker_client(config_dir, notary, registry, ca_file, password=None, user='admin'):
     """A DOCKER_CONFIG that trusts the stack only through its CA at the paths the trust_client role
-    uses; logged in to the registry as admin when a password is given. Returns the environment."""
+    uses; logged in to the registry (the front) as user when a password is given. Returns the environment."""
     trust_ca(config_dir, notary, ca_file)
     certs_d = f'/etc/docker/certs.d/{registry}'
     os.makedirs(certs_d, exist_ok=True)
@@ -44,16 +44,19 @@ def docker_client(config_dir, notary, registry, ca_file, password=None):
         f.write(open(ca_file).read())
     env = {'DOCKER_CONFIG': str(config_dir), 'DOCKER_CONTENT_TRUST_SERVER': f'https://{notary}'}
     if password is not None:
-        run(['docker', 'login', '-u', 'admin', '--password-stdin', registry], env=env, stdin_text=password)
+        run(['docker', 'login', '-u', user, '--password-stdin', registry], env=env, stdin_text=password)
     return env
 
 
-def trust_inspect(refs, notary, ca_file, config_dir):
+def trust_inspect(refs, notary, ca_file, config_dir, registry=None, password=None):
     """`docker trust inspect` of refs from a client with no cached trust data, so the server answers
-    and the client verifies every signature chain again. Returns {ref: inspect entry}."""
+    and the client verifies every signature chain again; logged in to registry (the front) as admin when a
+    password is given (the front lets only users read). Returns {ref: inspect entry}."""
     trust_ca(config_dir, notary, ca_file)
     shutil.rmtree(os.path.join(config_dir, 'trust'), ignore_errors=True)
     env = {'DOCKER_CONFIG': str(config_dir), 'DOCKER_CONTENT_TRUST_SERVER': f'https://{notary}'}
+    if password is not None:
+        run(['docker', 'login', '-u', 'admin', '--password-stdin', registry], env=env, stdin_text=password)
     out = run(['docker', 'trust', 'inspect'] + list(refs), env=env).stdout
     return {entry['Name']: entry for entry in json.loads(out)}
 

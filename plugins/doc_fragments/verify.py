@@ -57,7 +57,11 @@ options:
     type: str
   username:
     description:
-      - User for the notary server, passed to the notary CLI as C(NOTARY_AUTH) in its environment only.
+      - User for the notary server (the stack's front), passed to the notary CLI as C(NOTARY_AUTH) in its
+        environment only.
+      - Unset, I(registry_username), else the credentials C(docker login) stored in C($DOCKER_CONFIG/config.json)
+        (C(~/.docker/config.json)) for the repository's registry; the front lets the same users reach both.
+        With none, the server is asked anonymously, which the front refuses unless anonymous pulls are allowed.
     type: str
   password:
     description: Password of I(username).

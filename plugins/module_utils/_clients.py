@@ -7,6 +7,7 @@ client they share, and the parsing of `docker trust inspect`."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import base64
 import json
 import os
 import re
@@ -15,6 +16,7 @@ from urllib.parse import urlparse
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
 from ansible_collections.dct.trust_stack.plugins.module_utils._engine import engine_images, repo_digest
+from ansible_collections.dct.trust_stack.plugins.module_utils._registry import docker_config_auth, is_refusal, refusal
 
 # Only the Python standard library at module start: a re-run that finds nothing to do costs a module
 # start-up, and urllib.request (the notary server) is imported when used.
@@ -70,6 +72,11 @@ class ServerClient(object):
     def server_url(self):
         return self.params.get('server') or os.environ.get('DOCKER_CONTENT_TRUST_SERVER')
 
+    def credentials(self, gun):
+        """(user, password) that `docker login` stored for gun's registry in config_dir, or None: the front lets
+        the same users reach the registry and the notary server."""
+        return docker_config_auth(gun.partition('/')[0], os.path.join(self.config_dir, 'config.json'))
+
     def ca_file(self):
         """Where the docker CLI looks for the notary server's CA: <config_dir>/tls/<host:port>/ca.crt."""
         return os.path.join(self.config_dir, 'tls', urlparse(self.server_url()).netloc, 'ca.crt')
@@ -87,11 +94,20 @@ class ServerClient(object):
         ca_file = self.ca_file()
         context = ssl.create_default_context(cafile=ca_file if os.path.exists(ca_file) else None)
         opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
+        request = urllib.request.Request(url.rstrip('/') + path)
+        # /v2/<gun>/...: the credentials of the gun's registry, sent as Basic (the front takes them so)
+        gun = path[len('/v2/'):].partition('/_trust/')[0] if path.startswith('/v2/') else ''
+        credentials = self.credentials(gun) if gun else None
+        if credentials:
+            request.add_header('Authorization', 'Basic ' + base64.b64encode(('%s:%s' % credentials).encode('utf-8')).decode('ascii'))
         try:
-            with opener.open(url.rstrip('/') + path, timeout=15) as response:
+            with opener.open(request, timeout=15) as response:
                 return response.read()
         except urllib.error.HTTPError as exc:
             body = exc.read().decode('utf-8', 'replace').strip()
+            if exc.code in (401, 403):
+                raise TrustError(refusal(credentials, gun, 'the notary server %s answered HTTP %s for %s: %s'
+                                         % (url, exc.code, path, body[:300])))
             raise TrustError('the notary server %s answered HTTP %s for %s%s'
                              % (url, exc.code, path, ': ' + body[:500] if body else ''))
         except (urllib.error.URLError, ssl.SSLError, OSError) as exc:
@@ -100,6 +116,14 @@ class ServerClient(object):
             if 'CERTIFICATE' in text.upper():
                 raise TrustError('the notary server %s is not trusted: %s (put its CA at %s)' % (url, text, ca_file))
             raise TrustError('the notary server %s (%s) is unreachable: %s' % (url, hostport, text))
+
+    def check_readable(self, gun):
+        """Raise the front's refusal when this user may not read gun's trust data; a 404 (none yet) is fine."""
+        try:
+            self.get('/v2/%s/_trust/tuf/root.json' % gun)
+        except TrustError as exc:
+            if 'HTTP 404' not in str(exc):
+                raise
 
     def health_report(self):
         """One line on the notary server's health now, for an error message."""
@@ -186,9 +210,14 @@ class TrustCLI(ServerClient):
         lowered = message.lower()
         if rc == 0 or 'does not have trust data' in lowered or 'no signatures' in lowered or 'not signed' in lowered:
             # no trust data, or "No signatures or cannot access <repo>": the CLI says the same when it cannot
-            # reach or trust the server, so ask the server before calling the repository new
+            # reach or trust the server, or the front does not let this user read the repository, so ask
+            # the server (its health, then the repository's root as this user) before calling it new
             self.check_server()
+            if rc != 0 and self.server_url():
+                self.check_readable(repository)
             return None
+        if is_refusal(message):
+            raise TrustError(refusal(self.credentials(repository), repository, message))
         if 'is not a docker command' in lowered or 'unknown command' in lowered:
             raise self.no_trust_command(message)
         if 'certificate' in lowered or 'x509' in lowered or 'tls' in lowered:
@@ -231,15 +260,31 @@ class NotaryCLI(ServerClient):
     cli_option = 'notary_cli'
     cli_default = 'notary'
 
-    def __init__(self, module, passphrases):
+    def __init__(self, module, passphrases, repository):
         super(NotaryCLI, self).__init__(module)
         if not self.server_url():
             raise TrustError('no notary server: set the option server (or DOCKER_CONTENT_TRUST_SERVER)')
         self.passphrases = passphrases
+        self.repository = repository
 
     def environment(self):
-        return dict(('NOTARY_%s_PASSPHRASE' % role.upper(), value)
-                    for role, value in self.passphrases.items() if value)
+        env = dict(('NOTARY_%s_PASSPHRASE' % role.upper(), value)
+                   for role, value in self.passphrases.items() if value)
+        # the notary CLI sends these (user:password, base64) as Basic credentials, and through the token flow
+        credentials = self.credentials(self.repository)
+        if credentials:
+            env['NOTARY_AUTH'] = base64.b64encode(('%s:%s' % credentials).encode('utf-8')).decode('ascii')
+        return env
+
+    def fail_on_refusal(self, rc, out, err, what):
+        """Raise "not allowed for user X on repository Y" when the front refused the command."""
+        if rc != 0 and is_refusal(err or out):
+            who = self.credentials(self.repository)
+            raise TrustError('%s failed: %s' % (what, refusal(who, self.repository, (err or out).strip())))
+
+    def fail_on(self, rc, out, err, what):
+        self.fail_on_refusal(rc, out, err, what)
+        super(NotaryCLI, self).fail_on(rc, out, err, what)
 
     def command(self, args):
         # the CA the docker CLI would use, when there is one there; else the system's trusted CAs
@@ -279,13 +324,15 @@ CLI_NOISE_RE = re.compile(r'time="[^"]*" level=(warning|info|debug) ')
 REGISTRY_FAILURE_RE = re.compile(r'received unexpected HTTP status: (5\d\d[^\n]*)')
 
 
-def explain_sign_failure(message, role, server=None):
+def explain_sign_failure(message, role, server=None, repository=None):
     """Say what a failed `docker trust sign` most likely means. The docker CLI says 'could not find
     necessary signing keys' when a passphrase is wrong, and 'unexpected HTTP status: 500' when the
-    registry could not store the image; for other server-side failures server (a ServerClient) adds
-    what the notary server's health check says now."""
+    registry could not store the image; a refusal by the front names the user and repository; for other
+    server-side failures server (a ServerClient) adds what the notary server's health check says now."""
     # the CLI's own warnings (metadata fetch retries) drown the error; keep its errors and plain lines
     message = '\n'.join(line for line in message.splitlines() if not CLI_NOISE_RE.match(line))
+    if server is not None and repository and is_refusal(message):
+        return refusal(server.credentials(repository), repository, message)
     if role and 'could not find necessary signing keys' in message:
         return ('wrong repository_passphrase? The private key of signer "%s" is in the trust directory but '
                 'the docker CLI could not use it: %s' % (role, message))

@@ -10,6 +10,7 @@ __metaclass__ = type
 import base64
 import json
 import os
+import re
 import ssl
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
@@ -22,18 +23,46 @@ MANIFEST_TYPES = (
 )
 
 
+def login_files():
+    """Where `docker login` and `podman login` keep credentials, in the order they are consulted."""
+    paths = [os.environ.get('REGISTRY_AUTH_FILE'),
+             os.path.join(os.environ.get('DOCKER_CONFIG') or os.path.expanduser('~/.docker'), 'config.json')]
+    if os.environ.get('XDG_RUNTIME_DIR'):
+        paths.append(os.path.join(os.environ['XDG_RUNTIME_DIR'], 'containers', 'auth.json'))
+    return [p for p in paths if p]
+
+
 def docker_config_auth(registry, config_path=None):
-    """(username, password) for registry from a docker config.json's auths (what `docker login` wrote), or None."""
-    path = config_path or os.path.join(os.environ.get('DOCKER_CONFIG') or os.path.expanduser('~/.docker'), 'config.json')
-    try:
-        with open(path) as handle:
-            entry = (json.load(handle).get('auths') or {}).get(registry) or {}
-    except (IOError, OSError, ValueError):
-        return None
-    if not entry.get('auth'):
-        return None
-    user, dummy, password = base64.b64decode(entry['auth']).decode('utf-8').partition(':')
-    return user, password
+    """(username, password) for registry from what `docker login` wrote (config_path, else $DOCKER_CONFIG/config.json
+    or ~/.docker/config.json) or `podman login` ($REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,
+    the same format); None when none of them has an entry for it."""
+    for path in [config_path] if config_path else login_files():
+        try:
+            with open(path) as handle:
+                entry = (json.load(handle).get('auths') or {}).get(registry) or {}
+        except (IOError, OSError, ValueError):
+            continue
+        if entry.get('auth'):
+            user, dummy, password = base64.b64decode(entry['auth']).decode('utf-8').partition(':')
+            return user, password
+    return None
+
+
+# what the docker and notary CLIs print when the front refuses a request (401: who are you, 403: not allowed):
+# "denied: not allowed for user ...", "unable to reach trust server at this time: 403.", "server returned 401.",
+# "no basic auth credentials"; a status code only where no hex digit touches it (not inside a digest)
+REFUSAL_RE = re.compile(r'(?<![0-9a-f])40[13](?![0-9a-f])|unauthorized|denied|not authorized|not allowed for user|'
+                        r'no basic auth credentials', re.IGNORECASE)
+
+
+def is_refusal(message):
+    return bool(REFUSAL_RE.search(message or ''))
+
+
+def refusal(credentials, repository, detail):
+    """The message for a request the front refused: who asked, for which repository."""
+    who = 'user %s' % credentials[0] if credentials else 'anonymous (no docker login for its registry)'
+    return 'not allowed for %s on repository %s: %s' % (who, repository, detail)
 
 
 def registry_ca(registry, fallback=None):
@@ -62,8 +91,8 @@ def manifest_digest(repository, tag, ca_file=None, credentials=None, timeout=30)
         if exc.code == 404:
             return None
         if exc.code in (401, 403):
-            raise TrustError('registry %s refused to show %s:%s (HTTP %s): give registry_username/registry_password '
-                             'or docker login' % (registry, repository, tag, exc.code))
+            raise TrustError(refusal(credentials, repository, 'registry %s refused to show %s:%s (HTTP %s): give '
+                                     'registry_username/registry_password or docker login' % (registry, repository, tag, exc.code)))
         raise TrustError('registry %s answered HTTP %s for %s:%s' % (registry, exc.code, repository, tag))
     except (urllib.error.URLError, ssl.SSLError, OSError) as exc:
         raise TrustError('registry %s is unreachable or not trusted (CA %s): %s'

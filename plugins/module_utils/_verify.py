@@ -151,16 +151,13 @@ class NotaryVerifier(object):
     that holds the server, the CA and the pins, and checks the verified root against the pins itself:
     notary applies pins on first contact only and answers from its cache when the server is unreachable."""
 
-    def __init__(self, runner, settings, notary_cli='notary', username=None, password=None, timeout=120):
+    def __init__(self, runner, settings, notary_cli='notary', credentials=None, timeout=120):
         self.runner = runner
         self.settings = settings
         self.notary_cli = notary_cli
         self.timeout = timeout
-        self.env = {}
-        if username or password:
-            if not (username and password):
-                raise TrustError('username and password go together (credentials for the notary server)')
-            self.env['NOTARY_AUTH'] = base64.b64encode(('%s:%s' % (username, password)).encode('utf-8')).decode('ascii')
+        # gun -> (user, password) or None: who the notary server (its front) is asked as
+        self.credentials = credentials or (lambda gun: None)
         self._config_dir = None
 
     # ------------------------------------------------------------ the notary CLI under a generated config
@@ -190,7 +187,10 @@ class NotaryVerifier(object):
             os.makedirs(self.settings['trust_dir'], 0o700)
         argv = ['timeout', '--kill-after=5', str(self.timeout), self.notary_cli, '-c', self._config(),
                 'list', gun, '--roles', ','.join(roles)]
-        rc, out, err = self.runner(argv, self.env)
+        credentials = self.credentials(gun)
+        # the notary CLI reads credentials from NOTARY_AUTH (user:password, base64), in its environment only
+        env = {'NOTARY_AUTH': base64.b64encode(('%s:%s' % credentials).encode('utf-8')).decode('ascii')} if credentials else {}
+        rc, out, err = self.runner(argv, env)
         if rc == 124:
             raise TrustError('%s: the notary server %s did not answer within %s s (unreachable)'
                              % (gun, self.settings['server'], self.timeout))
@@ -198,7 +198,7 @@ class NotaryVerifier(object):
             raise TrustError('the notary CLI "%s" is not installed (Debian package notary; option notary_cli)' % self.notary_cli)
         if rc != 0:
             # notary prints its '* fatal:' line on standard output, its log lines on standard error
-            raise TrustError(self.explain(gun, '%s\n%s' % (out, err)))
+            raise TrustError(self.explain(gun, '%s\n%s' % (out, err), credentials))
         if 'using cached' in err or 'could not reach' in err or 'offline' in err:
             raise TrustError('%s: the notary server %s is unreachable, and trust data from the cache in %s is not '
                              'accepted (%s)' % (gun, self.settings['server'], self.settings['trust_dir'],
@@ -206,7 +206,7 @@ class NotaryVerifier(object):
         self.check_root(gun)
         return parse_list(out)
 
-    def explain(self, gun, message):
+    def explain(self, gun, message, credentials=None):
         """The reason a `notary list` of gun failed, in words a deployer can act on."""
         text = last_line(message)
         lowered = message.lower()
@@ -230,8 +230,9 @@ class NotaryVerifier(object):
                     % (gun, self.settings['server'], self.settings['ca_cert'] or '(system CAs)', text))
         if 'offline' in lowered or 'could not reach' in lowered or 'connection refused' in lowered or 'no such host' in lowered:
             return '%s: the notary server %s is unreachable: %s' % (gun, self.settings['server'], text)
-        if 'not authorized' in lowered or '401' in lowered or '403' in lowered:
-            return '%s: not allowed: the notary server %s refused the read (credentials?): %s' % (gun, self.settings['server'], text)
+        if _registry.is_refusal(message):
+            return '%s: %s' % (gun, _registry.refusal(credentials, gun, 'the notary server %s refused the read: %s'
+                                                      % (self.settings['server'], text)))
         return '%s: notary list failed: %s' % (gun, text)
 
     def check_root(self, gun):
@@ -310,8 +311,7 @@ def verify_tags(runner, params, refs, default_trust_dir):
             raise TrustError('"%s" names no tag: a tag is what gets verified' % ref)
         by_repository.setdefault(repository, []).append(tag)
     verifier = NotaryVerifier(runner, settings, notary_cli=params.get('notary_cli') or 'notary',
-                              username=params.get('username'), password=params.get('password'),
-                              timeout=params.get('timeout') or 120)
+                              credentials=lambda gun: credentials_for(params, gun), timeout=params.get('timeout') or 120)
     result = {}
     try:
         for repository, tags in by_repository.items():
@@ -324,12 +324,22 @@ def verify_tags(runner, params, refs, default_trust_dir):
     return result
 
 
+def credentials_for(params, repository, prefix=''):
+    """(user, password) to ask about repository with: <prefix>username/<prefix>password when given, else what
+    `docker login` stored for its registry; None: anonymous. The front lets one set of users reach both the
+    registry and the notary server, so the notary side falls back to the registry's credentials."""
+    if params.get(prefix + 'username'):
+        return params[prefix + 'username'], params.get(prefix + 'password') or ''
+    if prefix == '' and params.get('registry_username'):
+        return credentials_for(params, repository, 'registry_')
+    return _registry.docker_config_auth(repository.partition('/')[0])
+
+
 def check_registry(params, settings, resolved):
     """Fail when a tag in the registry points at other content than its signed digest."""
     for ref, entry in sorted(resolved.items()):
         host = entry['repository'].partition('/')[0]
-        credentials = ((params['registry_username'], params.get('registry_password') or '')
-                       if params.get('registry_username') else _registry.docker_config_auth(host))
+        credentials = credentials_for(params, entry['repository'], 'registry_')
         current = _registry.manifest_digest(entry['repository'], entry['tag'], _registry.registry_ca(host, settings['ca_cert']),
                                             credentials, timeout=params.get('timeout') or 120)
         if current is None:

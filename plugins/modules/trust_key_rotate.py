@@ -251,6 +251,7 @@ def rotate(notary, gun, role, server_managed):
     rc, out, err = notary.run(args)
     if rc != 0:
         put_back_private_keys(notary.trust_dir, saved)
+        notary.fail_on_refusal(rc, out, err, 'notary key rotate %s %s (nothing was changed)' % (gun, role))
         raise TrustError('notary key rotate %s %s failed; nothing was changed: %s'
                          % (gun, role, explain_rotate_failure((err or out).strip())))
 
@@ -270,7 +271,7 @@ def run(module):
     p['snapshot_passphrase'] = p['snapshot_passphrase'] or p['repository_passphrase']
 
     notary = NotaryCLI(module, {'root': p['root_passphrase'], 'targets': p['repository_passphrase'],
-                                'snapshot': p['snapshot_passphrase']})
+                                'snapshot': p['snapshot_passphrase']}, gun)
     notary.check_server()
     private_dir = os.path.join(notary.trust_dir, 'private')
     root = notary.root_metadata(gun)

@@ -165,7 +165,7 @@ class TrustSign(object):
                 if rc != 0:
                     raise TrustError('docker trust %s %s failed%s: %s'
                                      % (verb, ref, ' (after %d done, see actions)' % len(done) if done else '',
-                                        explain_sign_failure((err or out).strip(), signer, self.cli)),
+                                        explain_sign_failure((err or out).strip(), signer, self.cli, self.repository)),
                                      changed=bool(done), actions=done)
                 done.append('%s %s' % (verb, ref))
             after = signed_tags(self.cli.inspect(self.repository))

@@ -213,7 +213,7 @@ def run(module):
 
     cli = TrustCLI(module, root_passphrase=p['root_passphrase'], repository_passphrase=p['repository_passphrase'])
     passphrase = p['repository_passphrase']
-    notary = NotaryCLI(module, {'targets': passphrase, 'snapshot': passphrase, 'delegation': passphrase})
+    notary = NotaryCLI(module, {'targets': passphrase, 'snapshot': passphrase, 'delegation': passphrase}, repository)
     data = cli.inspect(repository)
     current = signer_keys(data).get(p['name'], [])
     actions, steps, tags = plan(module, repository, data, current, notary, aliases)

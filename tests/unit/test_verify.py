@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from ansible_collections.dct.trust_stack.plugins.module_utils import _common, _verify
+from ansible_collections.dct.trust_stack.plugins.module_utils import _common, _registry, _verify
 
 ROOT_ID = 'a' * 64
 OTHER_ID = 'b' * 64
@@ -150,14 +150,30 @@ def test_credentials_reach_the_cli_through_its_environment_only(tmp_path):
     calls = []
     settings = dict(server='https://notary:4443', ca_cert=None, trust_dir=str(tmp_path), pins={}, disable_tofu=False)
     v = _verify.NotaryVerifier(lambda argv, env: calls.append((argv, env)) or (1, '', '* fatal: client is offline'),
-                               settings, username='alice', password='s3cret')
+                               settings, credentials=lambda gun: ('alice', 's3cret'))
     with pytest.raises(_common.TrustError):
         v.list(GUN, ['targets'])
     argv, env = calls[0]
     assert env == {'NOTARY_AUTH': 'YWxpY2U6czNjcmV0'}
     assert not any('s3cret' in a for a in argv)
-    with pytest.raises(_common.TrustError, match='go together'):
-        _verify.NotaryVerifier(None, settings, username='alice')
+
+
+def test_credentials_fall_back_from_username_to_registry_username_to_docker_login(tmp_path, monkeypatch):
+    monkeypatch.setenv('DOCKER_CONFIG', str(tmp_path))
+    (tmp_path / 'config.json').write_text(json.dumps({'auths': {'registry:5000': {'auth': 'Ym9iOnB3'}}}))
+    assert _verify.credentials_for({'username': 'alice', 'password': 'a', 'registry_username': 'r'}, GUN) == ('alice', 'a')
+    assert _verify.credentials_for({'registry_username': 'r', 'registry_password': 'p'}, GUN) == ('r', 'p')
+    assert _verify.credentials_for({}, 'registry:5000/x/y') == ('bob', 'pw')
+    assert _verify.credentials_for({}, 'other:5000/x/y') is None
+
+
+def test_a_refusal_by_the_front_says_who_was_refused_where(tmp_path):
+    settings = dict(server='https://notary:4443', ca_cert=None, trust_dir=str(tmp_path), pins={}, disable_tofu=False)
+    v = _verify.NotaryVerifier(lambda argv, env: (1, '\n* fatal: you are not authorized to perform this operation: '
+                                                     'server returned 401.\n', ''), settings,
+                               credentials=lambda gun: ('reader', 'pw'))
+    with pytest.raises(_common.TrustError, match='not allowed for user reader on repository %s' % GUN):
+        v.list(GUN, ['targets'])
 
 
 def test_messages_are_the_cli_error_without_log_decoration():
@@ -166,3 +182,23 @@ def test_messages_are_the_cli_error_without_log_decoration():
            'time="2026-12-02T14:54:04Z" level=warning msg="Error while downloading remote metadata, using cached timestamp"')
     assert _verify.last_line(err, prefer='could not reach').startswith('could not reach https://localhost:1: Get "https://')
     assert _verify.last_line('noise\n* fatal: client is offline\n') == 'client is offline'
+
+
+def test_podman_logins_count_too(tmp_path, monkeypatch):
+    monkeypatch.setenv('DOCKER_CONFIG', str(tmp_path / 'docker'))
+    monkeypatch.setenv('REGISTRY_AUTH_FILE', str(tmp_path / 'auth.json'))
+    (tmp_path / 'auth.json').write_text(json.dumps({'auths': {'registry:5000': {'auth': 'Y2FyOmM='}}}))
+    assert _registry.docker_config_auth('registry:5000') == ('car', 'c')
+    assert _registry.docker_config_auth('other:5000') is None
+
+
+@pytest.mark.parametrize('message,refused', [
+    ('denied: not allowed for user alice on repository team-b/x (push)', True),
+    ('unable to reach trust server at this time: 403.', True),
+    ('* fatal: you are not authorized to perform this operation: server returned 401.', True),
+    ('no basic auth credentials', True),
+    ('unable to reach trust server at this time: 500.', False),
+    ('manifest sha256:ab4031 not found', False),   # a status code inside a digest is not one
+])
+def test_refusals_by_the_front_are_told_from_other_failures(message, refused):
+    assert _registry.is_refusal(message) is refused

@@ -20,7 +20,7 @@ REGISTRY_PORT = 15000
 NOTARY = f'localhost:{NOTARY_PORT}'
 REGISTRY = f'localhost:{REGISTRY_PORT}'
 MARIADB_IMAGE = 'dct/mariadb:10.11'
-SERVICES = ('mariadb', 'notary_signer', 'notary_server', 'registry')
+SERVICES = ('front', 'mariadb', 'notary_signer', 'notary_server', 'registry')
 
 
 def state_dir():

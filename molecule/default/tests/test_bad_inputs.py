@@ -14,7 +14,7 @@ from conftest import NOTARY, REGISTRY, SERVICES, STACK, inspect_container, run, 
 
 CASES = [
     # (role, {variable: bad value}, text the failure must contain)
-    ('images', {'images_build': ['nginx']}, "value of images_build must be one or more of: notary, registry, mariadb. Got no match for: nginx"),
+    ('images', {'images_build': ['nginx']}, "value of images_build must be one or more of: notary, registry, mariadb, front. Got no match for: nginx"),
     ('images', {'images_prefix': 'Bad Prefix'}, "images_prefix 'Bad Prefix' is not a repository prefix"),
     ('pki', {'pki_key_type': 'DSA'}, 'pki_key_type must be one of: ECC, RSA, got: DSA'),
     ('pki', {'pki_renew_days': 400}, 'pki_leaf_valid_days (365) must exceed pki_renew_days (400)'),
@@ -29,8 +29,16 @@ CASES = [
     ('notary_server', {'notary_server_log_level': 'verbose'}, 'notary_server_log_level must be one of'),
     ('notary_server', {'notary_server_hostname': 'Notary_Server'}, "notary_server_hostname 'Notary_Server' is not a host name label"),
     ('registry', {'registry_port': 'abc'}, 'registry_port'),
-    ('registry', {'registry_users': [{'name': 'bob'}]}, 'every entry of registry_users needs a non-empty password (bob)'),
-    ('registry', {'registry_bcrypt_cost': 40}, 'registry_bcrypt_cost must be 4-31, not 40'),
+    ('front', {'front_users': [{'name': 'bob'}]}, 'front_users: user bob has no password'),
+    ('front', {'front_rules': [{'repository': 'team-a/*', 'write': ['alice']}]},
+     'front_rules[0] (team-a/*): unknown action write; the actions are pull, push and admin'),
+    ('front', {'front_rules': [{'repository': 'team-a/*', 'push': ['alice']}, {'repository': 'team-a/app', 'pull': ['bob']}]},
+     'front_rules[1] (team-a/app) overlaps front_rules[0] (team-a/*): a repository name would match both'),
+    ('front', {'front_rules': [{'repository': 'localhost:5000/team-a/*', 'push': ['alice']}]},
+     'front_rules[0] (localhost:5000/team-a/*): repository must be a repository path'),
+    ('front', {'front_rules': [{'repository': 'team-a/*', 'push': ['mallory']}]},
+     'front_rules[0] (team-a/*): push names mallory, who is not in front_users'),
+    ('front', {'front_password_rounds': 10}, 'front_password_rounds must be 1000-999999999, not 10'),
     ('trust_client', {'trust_client_users': ['Bad User']}, 'not user names: Bad User'),
     ('trust_client', {'trust_client_registry_login': True, 'trust_client_registry_password': ''},
      'trust_client_registry_login needs trust_client_registry_password'),
@@ -96,4 +104,7 @@ def test_a_bad_role_input_fails_with_a_message_naming_it(case, results):
 def test_no_bad_input_changed_anything(results):
     assert len(CASES) >= 20
     assert len(results['procs']) == len(CASES), 'two cases share an id'
-    assert results['after'] == results['before']
+    before, after = results['before'], results['after']
+    assert after['containers'] == before['containers']
+    changed = sorted(p for p in set(before['files']) | set(after['files']) if before['files'].get(p) != after['files'].get(p))
+    assert changed == [], 'changed, made or removed by a bad input: %s' % changed

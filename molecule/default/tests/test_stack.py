@@ -31,12 +31,13 @@ def test_registry_wants_credentials():
 
 
 @pytest.mark.parametrize('service,published', [
-    ('notary_server', {'4443/tcp'}),
-    ('registry', {'5000/tcp'}),
+    ('front', {'4443/tcp', '5000/tcp'}),
+    ('notary_server', set()),
+    ('registry', set()),
     ('notary_signer', set()),
     ('mariadb', set()),
 ])
-def test_only_notary_and_registry_ports_are_published(service, published):
+def test_only_the_front_publishes_ports(service, published):
     container = inspect_container(service)
     bindings = container['HostConfig']['PortBindings'] or {}
     assert set(bindings) == published
@@ -44,8 +45,8 @@ def test_only_notary_and_registry_ports_are_published(service, published):
     assert ports <= {str(NOTARY_PORT), str(REGISTRY_PORT)}
 
 
-def test_signer_and_mariadb_networks_are_internal():
-    for net in ('signer', 'db'):
+def test_backend_signer_and_mariadb_networks_are_internal():
+    for net in ('backend', 'signer', 'db'):
         info = json.loads(run(['docker', 'network', 'inspect', f'{STACK}_{net}']).stdout)[0]
         assert info['Internal'] is True, net
 
@@ -125,7 +126,8 @@ def signed(client):
 
 def inspect_trust(ref, tmp_path):
     """docker trust inspect from a client with no cached trust data, so it asks the server."""
-    return next(iter(trust_inspect([ref], NOTARY, ca_cert(), str(tmp_path / 'fresh-docker-config')).values()))
+    return next(iter(trust_inspect([ref], NOTARY, ca_cert(), str(tmp_path / 'fresh-docker-config'),
+                                   REGISTRY, credential('registry_admin')).values()))
 
 
 def test_docker_trust_round_trip(signed, tmp_path):
@@ -137,7 +139,7 @@ def test_docker_trust_round_trip(signed, tmp_path):
 
 
 def test_trust_data_survives_removal_of_every_container_and_no_secret_is_logged(signed, tmp_path):
-    for service in ('registry', 'notary_server', 'notary_signer', 'mariadb'):
+    for service in ('front', 'registry', 'notary_server', 'notary_signer', 'mariadb'):
         run(['docker', 'rm', '-f', f'{STACK}_{service}'])
     scenario = os.environ['MOLECULE_SCENARIO_DIRECTORY']
     inventory = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])  # molecule's whole inventory
@@ -146,7 +148,7 @@ def test_trust_data_survives_removal_of_every_container_and_no_secret_is_logged(
                    timeout=900)
     assert 'failed=0' in converge.stdout
     log = converge.stdout + converge.stderr
-    secrets = [p.read_text().strip() for p in (state_dir() / 'credentials').iterdir() if p.name != 'registry.htpasswd']
+    secrets = [p.read_text().strip() for p in (state_dir() / 'credentials').iterdir() if not p.name.endswith('.htpasswd')]
     for key in (state_dir() / 'pki').rglob('*.key'):
         # the private part: the key's first base64 line (its later lines hold the public key, which
         # certificate info rightly prints) and the private number in hex
@@ -156,7 +158,7 @@ def test_trust_data_survives_removal_of_every_container_and_no_secret_is_logged(
     assert len(secrets) >= 6
     leaked = [s[:4] + '...' for s in secrets if s in log]
     assert not leaked, f'secrets in the ansible-playbook -v log: {leaked}'
-    for service in ('registry', 'notary_server', 'notary_signer', 'mariadb'):
+    for service in ('front', 'registry', 'notary_server', 'notary_signer', 'mariadb'):
         assert inspect_container(service)['State']['Running'], service
     data = inspect_trust(signed['ref'], tmp_path)
     tags = {t['SignedTag']: t for t in data['SignedTags']}

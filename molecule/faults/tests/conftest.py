@@ -26,7 +26,7 @@ from stacktest import docker_client, print_logs_if_failed, pytest_runtest_makere
 STACK = 'dcttestfault'
 NOTARY = 'localhost:16443'
 REGISTRY = 'localhost:17000'
-SERVICES = ('mariadb', 'notary_signer', 'notary_server', 'registry')
+SERVICES = ('front', 'mariadb', 'notary_signer', 'notary_server', 'registry')
 SIGNERS = ('signer1', 'signer2', 'signer3', 'signer4')
 LOAD_REPOS = [f'{REGISTRY}/load/repo{i:02d}' for i in range(10)]
 LOAD_TAGS = [f't{i:02d}' for i in range(1, 21)]
@@ -162,7 +162,8 @@ def registry_digest(repo, tag):
 
 def signed(repos, tmp_path):
     """{repo: {tag: (digest, signers)}} read with an empty trust cache, so every chain is verified again."""
-    data = trust_inspect(repos, NOTARY, ca_cert(), str(tmp_path / f'inspect-{uuid.uuid4().hex[:8]}'))
+    data = trust_inspect(repos, NOTARY, ca_cert(), str(tmp_path / f'inspect-{uuid.uuid4().hex[:8]}'),
+                         REGISTRY, registry_auth()[1])
     return {repo: {t['SignedTag']: (t['Digest'], tuple(t['Signers'])) for t in data[repo]['SignedTags']} for repo in repos}
 
 

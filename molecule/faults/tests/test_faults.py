@@ -40,7 +40,7 @@ def assert_all_signed(repo, tags, tmp_path):
     assert all(signers == ('signer1',) for digest, signers in now.values()), now
 
 
-@pytest.mark.parametrize('service', ['notary_signer', 'notary_server', 'mariadb', 'registry'])
+@pytest.mark.parametrize('service', ['notary_signer', 'notary_server', 'mariadb', 'registry', 'front'])
 def test_a_crash_while_signing_heals_by_itself_and_loses_nothing(service, load, assert_load_intact, tmp_path):
     repo = f'{REGISTRY}/faults/crash-{service.replace("_", "-")}'
     tags = [f'c{i}' for i in range(1, 9)]
