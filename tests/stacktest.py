@@ -34,6 +34,11 @@ def trust_ca(config_dir, notary, ca_file):
         f.write(open(ca_file).read())
 
 
+def docker_login(env, registry, password, user='admin'):
+    """docker login to registry (the stack's front) as user, password on stdin, in env's DOCKER_CONFIG."""
+    run(['docker', 'login', '-u', user, '--password-stdin', registry], env=env, stdin_text=password)
+
+
 def docker_client(config_dir, notary, registry, ca_file, password=None, user='admin'):
     """A DOCKER_CONFIG that trusts the stack only through its CA at the paths the trust_client role
     uses; logged in to the registry (the front) as user when a password is given. Returns the environment."""
@@ -44,7 +49,7 @@ def docker_client(config_dir, notary, registry, ca_file, password=None, user='ad
         f.write(open(ca_file).read())
     env = {'DOCKER_CONFIG': str(config_dir), 'DOCKER_CONTENT_TRUST_SERVER': f'https://{notary}'}
     if password is not None:
-        run(['docker', 'login', '-u', user, '--password-stdin', registry], env=env, stdin_text=password)
+        docker_login(env, registry, password, user)
     return env
 
 
@@ -56,7 +61,7 @@ def trust_inspect(refs, notary, ca_file, config_dir, registry=None, password=Non
     shutil.rmtree(os.path.join(config_dir, 'trust'), ignore_errors=True)
     env = {'DOCKER_CONFIG': str(config_dir), 'DOCKER_CONTENT_TRUST_SERVER': f'https://{notary}'}
     if password is not None:
-        run(['docker', 'login', '-u', 'admin', '--password-stdin', registry], env=env, stdin_text=password)
+        docker_login(env, registry, password)
     out = run(['docker', 'trust', 'inspect'] + list(refs), env=env).stdout
     return {entry['Name']: entry for entry in json.loads(out)}
 

@@ -40,8 +40,9 @@ def _overlap(first, second):
     return a == b
 
 
-def front_access_errors(rules, users, admins=None):
-    """Every problem with the rules, each naming the input: [] when they are fine."""
+def front_access_errors(rules, users, admins=None, generated=None):
+    """Every problem with the rules, each naming the input: [] when they are fine. generated: names of users
+    whose password the role generates when users does not list them (they count as known)."""
     errors = []
     known = set()
     for index, user in enumerate(users or []):
@@ -54,6 +55,7 @@ def front_access_errors(rules, users, admins=None):
         if name in known:
             errors.append('front_users: user %s is listed twice' % name)
         known.add(name)
+    known.update(generated or [])
     for name in admins or []:
         if name not in known:
             errors.append('front_admins: %s is not in front_users' % name)

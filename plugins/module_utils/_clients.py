@@ -7,7 +7,6 @@ client they share, and the parsing of `docker trust inspect`."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import base64
 import json
 import os
 import re
@@ -16,7 +15,8 @@ from urllib.parse import urlparse
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
 from ansible_collections.dct.trust_stack.plugins.module_utils._engine import engine_images, repo_digest
-from ansible_collections.dct.trust_stack.plugins.module_utils._registry import docker_config_auth, is_refusal, refusal
+from ansible_collections.dct.trust_stack.plugins.module_utils._registry import (
+    basic_credentials, docker_config_auth, is_refusal, refusal)
 
 # Only the Python standard library at module start: a re-run that finds nothing to do costs a module
 # start-up, and urllib.request (the notary server) is imported when used.
@@ -99,7 +99,7 @@ class ServerClient(object):
         gun = path[len('/v2/'):].partition('/_trust/')[0] if path.startswith('/v2/') else ''
         credentials = self.credentials(gun) if gun else None
         if credentials:
-            request.add_header('Authorization', 'Basic ' + base64.b64encode(('%s:%s' % credentials).encode('utf-8')).decode('ascii'))
+            request.add_header('Authorization', 'Basic ' + basic_credentials(credentials))
         try:
             with opener.open(request, timeout=15) as response:
                 return response.read()
@@ -273,7 +273,7 @@ class NotaryCLI(ServerClient):
         # the notary CLI sends these (user:password, base64) as Basic credentials, and through the token flow
         credentials = self.credentials(self.repository)
         if credentials:
-            env['NOTARY_AUTH'] = base64.b64encode(('%s:%s' % credentials).encode('utf-8')).decode('ascii')
+            env['NOTARY_AUTH'] = basic_credentials(credentials)
         return env
 
     def fail_on_refusal(self, rc, out, err, what):

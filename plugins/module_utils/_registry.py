@@ -32,6 +32,12 @@ def login_files():
     return [p for p in paths if p]
 
 
+def basic_credentials(credentials):
+    """user:password in base64: the value of a Basic Authorization header, of NOTARY_AUTH and of a docker
+    config's auths entry."""
+    return base64.b64encode(('%s:%s' % credentials).encode('utf-8')).decode('ascii')
+
+
 def docker_config_auth(registry, config_path=None):
     """(username, password) for registry from what `docker login` wrote (config_path, else $DOCKER_CONFIG/config.json
     or ~/.docker/config.json) or `podman login` ($REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,
@@ -81,8 +87,7 @@ def manifest_digest(repository, tag, ca_file=None, credentials=None, timeout=30)
     request = urllib.request.Request('https://%s/v2/%s/manifests/%s' % (registry, path, tag), method='HEAD',
                                      headers={'Accept': ', '.join(MANIFEST_TYPES)})
     if credentials:
-        token = base64.b64encode(('%s:%s' % credentials).encode('utf-8')).decode('ascii')
-        request.add_header('Authorization', 'Basic ' + token)
+        request.add_header('Authorization', 'Basic ' + basic_credentials(credentials))
     opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=ca_file)))
     try:
         with opener.open(request, timeout=timeout) as response:

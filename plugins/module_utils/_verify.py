@@ -10,7 +10,6 @@ runner, a callable (argv, environment) -> (rc, stdout, stderr) that runs with no
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import base64
 import json
 import os
 import re
@@ -189,7 +188,7 @@ class NotaryVerifier(object):
                 'list', gun, '--roles', ','.join(roles)]
         credentials = self.credentials(gun)
         # the notary CLI reads credentials from NOTARY_AUTH (user:password, base64), in its environment only
-        env = {'NOTARY_AUTH': base64.b64encode(('%s:%s' % credentials).encode('utf-8')).decode('ascii')} if credentials else {}
+        env = {'NOTARY_AUTH': _registry.basic_credentials(credentials)} if credentials else {}
         rc, out, err = self.runner(argv, env)
         if rc == 124:
             raise TrustError('%s: the notary server %s did not answer within %s s (unreachable)'
@@ -328,10 +327,9 @@ def credentials_for(params, repository, prefix=''):
     """(user, password) to ask about repository with: <prefix>username/<prefix>password when given, else what
     `docker login` stored for its registry; None: anonymous. The front lets one set of users reach both the
     registry and the notary server, so the notary side falls back to the registry's credentials."""
-    if params.get(prefix + 'username'):
-        return params[prefix + 'username'], params.get(prefix + 'password') or ''
-    if prefix == '' and params.get('registry_username'):
-        return credentials_for(params, repository, 'registry_')
+    for option in [prefix] if prefix else ['', 'registry_']:
+        if params.get(option + 'username'):
+            return params[option + 'username'], params.get(option + 'password') or ''
     return _registry.docker_config_auth(repository.partition('/')[0])
 
 

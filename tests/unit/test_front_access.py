@@ -88,3 +88,10 @@ def test_bad_rules_are_named(rules, users, admins, message):
 def test_no_overlap_between_siblings_or_string_prefixes():
     rules = [{'repository': 'a/*'}, {'repository': 'ab/*'}, {'repository': 'b/c'}, {'repository': 'b/cd'}]
     assert front_access_errors(rules, USERS) == []
+
+
+def test_a_generated_user_counts_as_known_without_being_listed():
+    rules = [{'repository': 'a/*', 'admin': ['admin']}]
+    users = [u for u in USERS if u['name'] != 'admin']
+    assert front_access_errors(rules, users, ['admin'], generated=['admin']) == []
+    assert any('admin names admin, who is not in front_users' in e for e in front_access_errors(rules, users))

@@ -7,6 +7,7 @@ import json
 import os
 import pathlib
 import sys
+import uuid
 
 import pytest
 
@@ -33,6 +34,15 @@ def ca_cert():
 
 def credential(name):
     return (state_dir() / 'credentials' / name).read_text().strip()
+
+
+def tiny_image(env, ref, workdir):
+    """Build ref: one file of random bytes on scratch, so every call makes new content (and a new digest)."""
+    ctx = workdir / uuid.uuid4().hex[:8]
+    ctx.mkdir()
+    (ctx / 'stamp').write_text(uuid.uuid4().hex)
+    (ctx / 'Dockerfile').write_text('FROM scratch\nCOPY stamp /\n')
+    run(['docker', 'build', '-q', '-t', ref, str(ctx)], env=env)
 
 
 def inspect_container(name):

@@ -16,7 +16,8 @@ import uuid
 import pytest
 import requests
 
-from conftest import NOTARY, NOTARY_PORT, REGISTRY, REGISTRY_PORT, STACK, ca_cert, credential, inspect_container, run
+from conftest import (NOTARY, NOTARY_PORT, REGISTRY, REGISTRY_PORT, STACK, ca_cert, credential, inspect_container, run,
+                      tiny_image)
 from stacktest import docker_client
 
 DOCKER_28 = '/usr/local/bin/docker'
@@ -54,14 +55,6 @@ def tags_of(repo):
     path = repo.split('/', 1)[1]
     r = requests.get(f'{REGISTRY_URL}/v2/{path}/tags/list', auth=auth('admin'), verify=ca_cert(), timeout=30)
     return [] if r.status_code == 404 else r.json().get('tags') or []
-
-
-def tiny_image(env, ref, workdir):
-    ctx = workdir / uuid.uuid4().hex[:8]
-    ctx.mkdir()
-    (ctx / 'stamp').write_text(uuid.uuid4().hex)
-    (ctx / 'Dockerfile').write_text('FROM scratch\nCOPY stamp /\n')
-    run([DOCKER_28, 'build', '-q', '-t', ref, str(ctx)], env=env)
 
 
 @pytest.fixture(scope='module')

@@ -8,7 +8,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 
 from conftest import (MARIADB_IMAGE, NOTARY, NOTARY_PORT, REGISTRY, REGISTRY_PORT, STACK,
-                      ca_cert, credential, inspect_container, run, state_dir)
+                      ca_cert, credential, inspect_container, run, state_dir, tiny_image)
 from stacktest import docker_client, trust_inspect
 
 
@@ -109,13 +109,9 @@ def client(tmp_path_factory):
 def signed(client):
     """Build a tiny image, push it, add signer alice and sign the tag with the plain docker CLI."""
     env, home = client['env'], client['home']
-    ctx = home / 'ctx'
-    ctx.mkdir()
-    (ctx / 'stamp').write_text(uuid.uuid4().hex)
-    (ctx / 'Dockerfile').write_text('FROM scratch\nCOPY stamp /\n')
     repo = f'{REGISTRY}/molecule/roundtrip-{uuid.uuid4().hex[:8]}'  # fresh trust data on every run
     ref = f'{repo}:v1'
-    run(['docker', 'build', '-q', '-t', ref, str(ctx)], env=env)
+    tiny_image(env, ref, home)
     run(['docker', 'push', ref], env=env)
     digest = run(['docker', 'image', 'inspect', '--format', '{{index .RepoDigests 0}}', ref], env=env).stdout.strip()
     run(['docker', 'trust', 'key', 'generate', 'alice', '--dir', str(home)], env=env)
