@@ -132,8 +132,9 @@ class ServerClient(object):
         except TrustError as exc:
             return 'now: %s' % exc
         return ("the notary server's health check passes now, but it notices a failed database or signer only after a "
-                "while: a 500 or EOF from the server means one of them (or the server) failed; retry, or see the "
-                "notary-server log")
+                "while: a 500 or EOF from the server means one of them (or the server) failed, and it answers 400 "
+                "(rejected operation) to an update it could not check against its database as well as to an invalid "
+                "one; retry, or see the notary-server log")
 
     def check_server(self):
         """Fail clearly, before anything changes, when the notary server is unreachable, unhealthy or not
@@ -319,7 +320,10 @@ class NotaryCLI(ServerClient):
 
 
 # what the docker CLI prints when the notary server or the registry failed on its side
-SERVER_FAILURE_SIGNS = ('unable to reach trust server', 'could not update: EOF', 'rpc error')
+# 'rejected operation' is the CLI's word for a 400, which notary-server 0.7 also answers when it cannot read
+# its database while it checks an update (server/handlers/validation.go returns the storage error, and
+# atomicUpdateHandler turns every validation error into 400 INVALID_UPDATE)
+SERVER_FAILURE_SIGNS = ('unable to reach trust server', 'could not update: EOF', 'rpc error', 'trust server rejected operation')
 CLI_NOISE_RE = re.compile(r'time="[^"]*" level=(warning|info|debug) ')
 REGISTRY_FAILURE_RE = re.compile(r'received unexpected HTTP status: (5\d\d[^\n]*)')
 

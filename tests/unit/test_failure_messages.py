@@ -6,6 +6,7 @@ from ansible_collections.dct.trust_stack.plugins.module_utils import _clients, _
 REGISTRY_500 = ('Signing and pushing trust data for local image localhost:17000/app:v1, may overwrite remote trust data\n'
                 'received unexpected HTTP status: 500 Internal Server Error')
 SERVER_500 = 'failed to sign localhost:17000/app:v1: unable to reach trust server at this time: 500.'
+SERVER_400 = 'failed to sign localhost:17000/app:d1: trust server rejected operation.'
 SIGNER_DOWN = 'An error occurred during validation: rpc error: code = Unavailable desc = connection refused'
 NO_KEYS = 'failed to sign localhost:17000/app:v1: could not find necessary signing keys, at least one of these keys'
 
@@ -28,7 +29,7 @@ def test_a_registry_500_points_at_its_storage_without_asking_the_notary_server()
 
 
 def test_a_server_side_failure_adds_the_servers_health():
-    for message in (SERVER_500, SIGNER_DOWN, 'Could not publish Repository since we could not update: EOF'):
+    for message in (SERVER_500, SERVER_400, SIGNER_DOWN, 'Could not publish Repository since we could not update: EOF'):
         server = FakeServer()
         text = _clients.explain_sign_failure(message, 'alice', server)
         assert text.startswith(message) and 'DB operational' in text

@@ -152,6 +152,14 @@ def registry_tags(repo):
     return (resp.json().get('tags') or []) if resp.status_code == 200 else []
 
 
+def trust_tags(repo):
+    """The tags in repo's targets/releases as the notary server serves them now (not verified: for waiting
+    on a signing run's progress, not for judging it)."""
+    resp = requests.get(f'https://{NOTARY}/v2/{repo}/_trust/tuf/targets/releases.json', auth=registry_auth(),
+                        verify=ca_cert(), timeout=10)
+    return sorted(resp.json()['signed']['targets']) if resp.status_code == 200 else []
+
+
 def registry_digest(repo, tag):
     name = repo.split('/', 1)[1]
     resp = requests.head(f'https://{REGISTRY}/v2/{name}/manifests/{tag}', auth=registry_auth(), verify=ca_cert(), timeout=10,
