@@ -1,6 +1,7 @@
 """The deployed trust stack: TLS, auth, exposure, databases, a real DCT round trip, persistence."""
 import json
 import os
+import sys
 import uuid
 
 import pytest
@@ -49,6 +50,35 @@ def test_backend_signer_and_mariadb_networks_are_internal():
     for net in ('backend', 'signer', 'db'):
         info = json.loads(run(['docker', 'network', 'inspect', f'{STACK}_{net}']).stdout)[0]
         assert info['Internal'] is True, net
+
+
+def stack_networks(stack, networks):
+    """Run the stack_networks module on this host (ad hoc, as a role would)."""
+    args = json.dumps({'stack': stack, 'networks': networks})
+    return run(['ansible', 'localhost', '-c', 'local', '-i', 'localhost,', '-e', f'ansible_python_interpreter={sys.executable}',
+                '-m', 'dct.trust_stack.stack_networks', '-a', args], check=False)
+
+
+def test_a_stack_network_that_is_not_as_wanted_is_named_and_nothing_is_made():
+    stack = f'{STACK}net{uuid.uuid4().hex[:6]}'
+    made = [f'{stack}_front', f'{stack}_db']
+    try:
+        run(['docker', 'network', 'create', f'{stack}_db'])  # not internal, no stack label: made by hand
+        proc = stack_networks(stack, [{'name': 'front'}, {'name': 'db', 'internal': True}])
+        out = ' '.join(proc.stdout.split())
+        assert proc.returncode != 0 and f'{stack}_db (internal false, label org.dct.trust_stack.stack=;' in out, out
+        assert run(['docker', 'network', 'inspect', f'{stack}_front'], check=False).returncode != 0, 'front was made'
+        # positive control: the same call after the stray network is gone makes both, and then nothing
+        run(['docker', 'network', 'rm', f'{stack}_db'])
+        first = stack_networks(stack, [{'name': 'front'}, {'name': 'db', 'internal': True}])
+        assert first.returncode == 0 and 'CHANGED' in first.stdout, first.stdout
+        info = json.loads(run(['docker', 'network', 'inspect', f'{stack}_db']).stdout)[0]
+        assert info['Internal'] is True and info['Labels'] == {'org.dct.trust_stack.stack': stack}
+        again = stack_networks(stack, [{'name': 'front'}, {'name': 'db', 'internal': True}])
+        assert again.returncode == 0 and 'SUCCESS' in again.stdout and 'created: []' in again.stdout, again.stdout
+    finally:
+        for name in made:
+            run(['docker', 'network', 'rm', name], check=False)
 
 
 def db_query(user, password, database, sql):
