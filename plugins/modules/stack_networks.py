@@ -80,29 +80,33 @@ networks:
 '''
 
 import json
+import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, run_module
 
 LABEL = 'org.dct.trust_stack.stack'
 NAME_RE = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]*$')
 
 
-class NetworkError(Exception):
-    pass
-
-
-def docker(module, *args):
-    rc, out, err = module.run_command([module.params['docker_cli']] + list(args))
+def docker(module, args, **done):
+    """Run the docker CLI with args; on a failure raise TrustError carrying done (what was made before it)."""
+    cli = module.params['docker_cli']
+    found = cli if '/' in cli else module.get_bin_path(cli)
+    if not found or not os.access(found, os.X_OK):
+        raise TrustError('docker CLI "%s" not found or not executable (option docker_cli)' % cli, **done)
+    rc, out, err = module.run_command([found] + list(args))
     if rc != 0:
-        raise NetworkError('docker %s failed: %s' % (' '.join(args), (err or out).strip()))
+        raise TrustError('docker %s failed: %s' % (' '.join(args), (err or out).strip()), **done)
     return out
 
 
 def existing(module):
     """{full name: {'internal': bool, 'labels': {...}}} of every network the daemon has."""
     found = {}
-    for line in docker(module, 'network', 'ls', '--no-trunc', '--format', '{{json .}}').splitlines():
+    for line in docker(module, ['network', 'ls', '--no-trunc', '--format', '{{json .}}']).splitlines():
         if not line.strip():
             continue
         net = json.loads(line)
@@ -114,14 +118,14 @@ def existing(module):
 def run(module):
     stack = module.params['stack']
     if not NAME_RE.match(stack):
-        raise NetworkError('stack "%s" is not a valid docker name prefix (letters, digits, "_", "." and "-")' % stack)
+        raise TrustError('stack "%s" is not a valid docker name prefix (letters, digits, "_", "." and "-")' % stack)
     prefix = stack + '_'
     found = existing(module)
     wanted, wrong = [], []
     for net in module.params['networks']:
         full = prefix + net['name']
         if not NAME_RE.match(full):
-            raise NetworkError('network name "%s" is not a valid docker network name' % net['name'])
+            raise TrustError('network name "%s" is not a valid docker network name' % net['name'])
         have = found.get(full)
         if have is None:
             wanted.append((full, net['internal']))
@@ -130,13 +134,15 @@ def run(module):
                 full, str(have['internal']).lower(), LABEL, have['labels'].get(LABEL, ''),
                 str(net['internal']).lower(), LABEL, stack))
     if wrong:
-        raise NetworkError('these networks exist but are not as the stack needs them, and recreating them would cut '
-                           'their containers off: %s. Remove them (docker network rm, after stopping the containers '
-                           'on them) and run again.' % '; '.join(wrong))
+        raise TrustError('these networks exist but are not as the stack needs them, and recreating them would cut '
+                         'their containers off: %s. Remove them (docker network rm, after stopping the containers '
+                         'on them) and run again.' % '; '.join(wrong))
     if not module.check_mode:
+        made = []
         for full, internal in wanted:
-            docker(module, 'network', 'create', '--label', '%s=%s' % (LABEL, stack),
-                   *(['--internal', full] if internal else [full]))
+            docker(module, ['network', 'create', '--label', '%s=%s' % (LABEL, stack)]
+                   + (['--internal', full] if internal else [full]), changed=bool(made), created=list(made))
+            made.append(full)
     networks = dict((name[len(prefix):], info['internal']) for name, info in found.items()
                     if name.startswith(prefix) and info['labels'].get(LABEL) == stack)
     networks.update((full[len(prefix):], internal) for full, internal in wanted)
@@ -155,11 +161,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        result = run(module)
-    except NetworkError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_module(module, run)
 
 
 if __name__ == '__main__':
