@@ -47,3 +47,14 @@ options:
     type: int
     default: 120
 '''
+
+    # The modules that run the notary CLI on the docker trust directory (dct.trust_stack.trust.notary).
+    NOTARY = r'''
+options:
+  notary_cli:
+    description: The notary CLI to run, a name looked up in C(PATH) or a path.
+    type: str
+    default: notary
+requirements:
+  - the notary CLI (Debian package C(notary)), 0.6 or later
+'''

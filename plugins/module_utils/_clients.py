@@ -81,9 +81,14 @@ class ServerClient(object):
         """Where the docker CLI looks for the notary server's CA: <config_dir>/tls/<host:port>/ca.crt."""
         return os.path.join(self.config_dir, 'tls', urlparse(self.server_url()).netloc, 'ca.crt')
 
-    def get(self, path):
+    def get(self, path, auth_gun=None):
         """GET path from the notary server, verified with the CA the docker CLI would use; return the body.
         Raise TrustError saying whether the server is untrusted, unhealthy or unreachable."""
+        return self.request('GET', path, auth_gun=auth_gun)
+
+    def request(self, method, path, body=None, content_type=None, auth_gun=None):
+        """Send a request to the notary server (see get()); the credentials are those of the registry of
+        the GUN in path (or of auth_gun, a GUN or a registry host)."""
         # the standard library's urllib (proxies from the environment, as the docker CLI): ansible's
         # module_utils.urls would add ~0.1 s to every module start, used or not
         import urllib.error
@@ -94,9 +99,11 @@ class ServerClient(object):
         ca_file = self.ca_file()
         context = ssl.create_default_context(cafile=ca_file if os.path.exists(ca_file) else None)
         opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
-        request = urllib.request.Request(url.rstrip('/') + path)
+        request = urllib.request.Request(url.rstrip('/') + path, data=body, method=method)
+        if content_type:
+            request.add_header('Content-Type', content_type)
         # /v2/<gun>/...: the credentials of the gun's registry, sent as Basic (the front takes them so)
-        gun = path[len('/v2/'):].partition('/_trust/')[0] if path.startswith('/v2/') else ''
+        gun = auth_gun or (path[len('/v2/'):].partition('/_trust/')[0] if path.startswith('/v2/') else '')
         credentials = self.credentials(gun) if gun else None
         if credentials:
             request.add_header('Authorization', 'Basic ' + basic_credentials(credentials))
@@ -116,6 +123,30 @@ class ServerClient(object):
             if 'CERTIFICATE' in text.upper():
                 raise TrustError('the notary server %s is not trusted: %s (put its CA at %s)' % (url, text, ca_file))
             raise TrustError('the notary server %s (%s) is unreachable: %s' % (url, hostport, text))
+
+    def metadata(self, gun, role):
+        """The signed part of a role's metadata (root, targets, targets/<name>...) on the server, or None
+        when the server has none. Read as served, not verified: for reports (expiry) and key IDs."""
+        try:
+            return json.loads(self.get('/v2/%s/_trust/tuf/%s.json' % (gun, role)))['signed']
+        except TrustError as exc:
+            if 'HTTP 404' in str(exc):
+                return None
+            raise
+
+    def repositories(self, registry, page=1000):
+        """Every GUN with trust data on the server, from its changefeed (whose last change of a GUN is not
+        a deletion), read with the credentials of registry (the front lets administrators read it)."""
+        alive, change_id = {}, '0'
+        while True:
+            feed = json.loads(self.get('/v2/_trust/changefeed?change_id=%s&records=%d' % (change_id, page),
+                                       auth_gun=registry))
+            records = feed.get('records') or []
+            for record in records:
+                alive[record['GUN']] = record.get('Category') != 'deletion'
+            if len(records) < page:
+                return sorted(gun for gun, present in alive.items() if present)
+            change_id = str(records[-1]['ID'])
 
     def check_readable(self, gun):
         """Raise the front's refusal when this user may not read gun's trust data; a 404 (none yet) is fine."""
@@ -209,6 +240,12 @@ class TrustCLI(ServerClient):
                 return data[0]
         message = (err or out).strip()
         lowered = message.lower()
+        if rc != 0 and 'expired' in lowered:
+            # 'Metadata for targets expired', then "no signatures or cannot access": not a new repository
+            said = sorted(set(LOG_LINE_RE.sub(r'\1', line.strip()) for line in message.splitlines()
+                              if 'expired' in line.lower()))
+            raise TrustError('the trust data of %s has expired, the docker CLI refuses it: %s (renew it with '
+                             'dct.trust_stack.trust_renew)' % (repository, '; '.join(said)), expired=True)
         if rc == 0 or 'does not have trust data' in lowered or 'no signatures' in lowered or 'not signed' in lowered:
             # no trust data, or "No signatures or cannot access <repo>": the CLI says the same when it cannot
             # reach or trust the server, or the front does not let this user read the repository, so ask
@@ -293,16 +330,6 @@ class NotaryCLI(ServerClient):
         ca = ['--tlscacert', ca_file] if os.path.exists(ca_file) else []
         return [self.binary, '-s', self.server_url(), '-d', self.trust_dir] + ca + list(args)
 
-    def metadata(self, gun, role):
-        """The signed part of a role's metadata (root, targets, targets/<name>...) on the server, or None
-        when the server has none."""
-        try:
-            return json.loads(self.get('/v2/%s/_trust/tuf/%s.json' % (gun, role)))['signed']
-        except TrustError as exc:
-            if 'HTTP 404' in str(exc):
-                return None
-            raise
-
     def root_metadata(self, gun):
         """The signed part of the repository's root.json on the server; TrustError when it has no trust data."""
         root = self.metadata(gun, 'root')
@@ -325,6 +352,7 @@ class NotaryCLI(ServerClient):
 # atomicUpdateHandler turns every validation error into 400 INVALID_UPDATE)
 SERVER_FAILURE_SIGNS = ('unable to reach trust server', 'could not update: EOF', 'rpc error', 'trust server rejected operation')
 CLI_NOISE_RE = re.compile(r'time="[^"]*" level=(warning|info|debug) ')
+LOG_LINE_RE = re.compile(r'^time="[^"]*" level=\w+ msg="(.*)"$')
 REGISTRY_FAILURE_RE = re.compile(r'received unexpected HTTP status: (5\d\d[^\n]*)')
 
 

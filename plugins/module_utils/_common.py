@@ -15,6 +15,15 @@ SERVER_ARGS = dict(
 )
 # ... and the modules that run the docker CLI (doc_fragments/trust.py, DOCUMENTATION).
 TRUST_COMMON_ARGS = dict(SERVER_ARGS, docker_cli=dict(type='str', default='docker'))
+# ... and the modules that run the notary CLI with a repository's keys (trust_key_rotate, trust_renew; each
+# documents what it uses the passphrases for).
+NOTARY_KEY_ARGS = dict(
+    SERVER_ARGS,
+    root_passphrase=dict(type='str', no_log=True),
+    repository_passphrase=dict(type='str', no_log=True),
+    snapshot_passphrase=dict(type='str', no_log=True),
+    notary_cli=dict(type='str', default='notary'),
+)
 
 
 class TrustError(Exception):

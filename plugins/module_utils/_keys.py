@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import binascii
 import hashlib
 import json
 import os
@@ -171,3 +172,37 @@ def check_signer_key(trust_dir, role, passphrase):
                          'dct.trust_stack.trust_key' % (role, trust_dir))
     if not passphrase:
         raise TrustError('the private key of signer "%s" is encrypted: repository_passphrase is required' % role)
+
+
+def local_key_ids(keys, key_ids, trust_dir):
+    """{key ID of key_ids: the ID its private key is filed under in trust_dir/private} for each of key_ids
+    whose private key is there. keys: the TUF keys ({ID: {keytype, keyval}}) of root.json or of a
+    delegation; a certificate's key ('<type>-x509') is filed under its public key's ID, so aliases count."""
+    local = set(private_keys(trust_dir))
+    found = {}
+    for key_id in key_ids:
+        ids = [key_id]
+        key = keys.get(key_id) or {}
+        if key.get('keytype', '').endswith('-x509'):
+            try:
+                ids = key_id_aliases(base64.b64decode(key['keyval']['public']))
+            except (KeyError, ValueError, binascii.Error, TrustError):
+                ids = [key_id]
+        held = [i for i in ids if i in local]
+        if held:
+            found[key_id] = held[0]
+    return found
+
+
+def put_back_private_keys(trust_dir, saved):
+    """Make the trust directory's private keys exactly saved (private_keys() before a change) again: notary
+    may remove or add keys before a publish it then fails, which would otherwise lose a key or leave one."""
+    private_dir = os.path.join(trust_dir, 'private')
+    for key_id in set(private_keys(trust_dir)) - set(saved):
+        os.remove(os.path.join(private_dir, key_id + '.key'))
+    for key_id, data in saved.items():
+        path = os.path.join(private_dir, key_id + '.key')
+        if not os.path.exists(path):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, 'wb') as handle:
+                handle.write(data)

@@ -14,6 +14,12 @@ version_added: 0.1.0
 description:
   - Runs C(docker trust inspect) once per repository and returns its signed tags, signers and
     administrative keys, parsed. Changes nothing, also in check mode.
+  - Reports when each role's metadata expires (root, targets, snapshot, timestamp and every delegation),
+    read from the notary server, and which roles are inside I(warn_days) or already expired. A repository
+    whose metadata has expired, which the docker CLI refuses, is reported as such (C(expired)), not as an
+    error.
+  - With I(all_repositories), reads the expiry of every repository on the notary server (its changefeed
+    lists them), without running the docker CLI; this is the expiry radar of C(playbooks/expiry_report.yml).
 author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
@@ -25,9 +31,34 @@ options:
     description:
       - Repositories (C(localhost:5000/team/app)) or tags (C(localhost:5000/team/app:1.0)) to read.
       - Tags of one repository share one C(docker trust inspect) call.
+      - Required unless I(all_repositories) is set.
     type: list
     elements: str
-    required: true
+  all_repositories:
+    description:
+      - Read every repository the notary server has trust data for, from its changefeed, and report
+        only their expiry (no C(docker trust inspect), no signed tags). Needs the credentials of an
+        administrator of every repository for I(registry) in C(<config_dir>/config.json) (the front lets only
+        them read the whole changefeed).
+    type: bool
+    default: false
+  registry:
+    description:
+      - The registry (C(host[:port])) whose credentials in C(<config_dir>/config.json) read the changefeed,
+        with I(all_repositories).
+    type: str
+  expiry:
+    description:
+      - Whether to read each role's expiry from the notary server (one request per role). C(false) runs
+        only C(docker trust inspect).
+    type: bool
+    default: true
+  warn_days:
+    description:
+      - The window, in days. A role that expires within it is listed in C(expiry.due). The timestamp, which
+        the notary server re-signs itself, is never due.
+    type: int
+    default: 90
 attributes:
   check_mode:
     support: full
@@ -78,6 +109,21 @@ repositories:
       description: The key IDs of the targets (repository) role in C(root.json).
       type: list
       elements: str
+    expired:
+      description:
+        - Whether the docker CLI refused the repository because its metadata has expired; C(error) says
+          what it said, and C(signed_tags) and C(signers) are empty.
+      type: bool
+    expiry:
+      description:
+        - When each role's metadata expires, read from the notary server as it serves it. It is not verified
+          (a report, not a trust decision; the docker and notary CLIs verify). Null when I(expiry=false) or
+          the repository has no trust data.
+        - C(roles) maps each role (C(root), C(targets), C(snapshot), C(timestamp), C(targets/<name>)) to
+          its C(expires) (UTC), C(days_left) (negative once expired), C(version), C(expired), C(due) (inside
+          I(warn_days) or expired) and C(renewed_by) (C(server) for the timestamp, C(publish) for the rest).
+        - C(expired) and C(due) list those roles; C(soonest) is the role a publish renews that expires first.
+      type: dict
   sample:
     localhost:5000/team/app:
       exists: true
@@ -87,45 +133,137 @@ repositories:
       administrative_keys: {Root: [3b01...], Repository: [2112...]}
       root_key_ids: [3b01...]
       targets_key_ids: [2112...]
+      expired: false
+      expiry:
+        window_days: 90
+        expired: []
+        due: []
+        soonest: {role: targets, expires: "2029-12-03T16:51:34Z", days_left: 1095}
+        roles:
+          targets: {expires: "2029-12-03T16:51:34Z", days_left: 1095, version: 3, expired: false, due: false,
+                    renewed_by: publish}
 tags:
   description: Per requested tag (C(repository:tag)), its signed digest and signers, or null when unsigned.
   returned: always
   type: dict
+due:
+  description: Per repository with a role inside I(warn_days) or expired, the list of those roles.
+  returned: always
+  type: dict
+  sample: {"localhost:5000/team/app": ["targets", "targets/releases"]}
+expiry_summary:
+  description:
+    - One row per repository with an expiry report, soonest expiry first; C(role), C(expires) and C(days_left)
+      are those of its soonest role (timestamp aside), C(expired) and C(due) its roles expired and due.
+    - With I(all_repositories), a repository the changefeed lists but the server serves no metadata for has a
+      row too, first, with C(exists=false) and no expiry.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {repository: "localhost:5000/team/app", exists: true, role: targets, expires: "2026-12-01T16:51:34Z",
+       days_left: -3, expired: [targets], due: [targets]}
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils._common import TRUST_COMMON_ARGS, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TRUST_COMMON_ARGS, TrustError, run_module
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import split_reference
 from ansible_collections.dct.trust_stack.plugins.module_utils._clients import TrustCLI, signed_tags, signer_keys
+from ansible_collections.dct.trust_stack.plugins.module_utils._expiry import expiry_report, read_roles
 from ansible_collections.dct.trust_stack.plugins.module_utils._verify import cached_root_roles
+
+NO_TRUST_DATA = dict(exists=False, expired=False, signed_tags={}, signers={}, administrative_keys={}, root_key_ids=[],
+                     targets_key_ids=[], expiry=None)
 
 
 def describe(data, trust_dir, repository):
     if not data:
-        return dict(exists=False, signed_tags={}, signers={}, administrative_keys={}, root_key_ids=[], targets_key_ids=[])
+        return dict(NO_TRUST_DATA)
     admin = dict((k['Name'], sorted(key['ID'] for key in k.get('Keys') or [])) for k in data.get('AdministrativeKeys') or [])
     roles = cached_root_roles(trust_dir, repository)  # the docker CLI just verified and cached it
-    return dict(exists=True, signed_tags=signed_tags(data), signers=signer_keys(data), administrative_keys=admin,
-                root_key_ids=sorted(roles['root']['keyids']), targets_key_ids=sorted(roles['targets']['keyids']))
+    return dict(exists=True, expired=False, signed_tags=signed_tags(data), signers=signer_keys(data),
+                administrative_keys=admin, root_key_ids=sorted(roles['root']['keyids']),
+                targets_key_ids=sorted(roles['targets']['keyids']), expiry=None)
+
+
+def expired_repository(error, roles):
+    """What is known of a repository the docker CLI refused as expired: its keys as the server serves them."""
+    return dict(NO_TRUST_DATA, exists=True, expired=True, error=error,
+                root_key_ids=sorted(roles['root']['roles']['root']['keyids']) if roles else [],
+                targets_key_ids=sorted(roles['root']['roles']['targets']['keyids']) if roles else [])
+
+
+def read_repository(module, cli, repository):
+    p = module.params
+    roles = read_roles(cli.metadata, repository) if p['expiry'] or p['all_repositories'] else None
+    if p['all_repositories']:
+        found = dict(NO_TRUST_DATA, exists=roles is not None)
+    else:
+        try:
+            found = describe(cli.inspect(repository), cli.trust_dir, repository)
+        except TrustError as exc:
+            if not exc.result.get('expired'):
+                raise
+            found = expired_repository(str(exc), roles or read_roles(cli.metadata, repository))
+    if roles is not None:
+        found['expiry'] = expiry_report(roles, p['warn_days'])
+    return found
+
+
+def summary_row(repository, found):
+    """The radar's row of a repository: its soonest expiry; a repository the server lists but serves no metadata
+    for gets a row with none (it is listed first)."""
+    expiry = found['expiry'] or dict(soonest=None, expired=[], due=[])
+    row = dict(role=None, expires=None, days_left=None, repository=repository, exists=found['exists'],
+               expired=expiry['expired'], due=expiry['due'])
+    row.update(expiry['soonest'] or {})
+    return row
 
 
 def run(module):
-    wanted = [(ref,) + split_reference(ref) for ref in module.params['images']]
+    p = module.params
+    if p['warn_days'] < 0:
+        raise TrustError('warn_days must be 0 or more, not %d' % p['warn_days'])
     cli = TrustCLI(module)
+    if p['all_repositories']:
+        if p['images']:
+            raise TrustError('give images or all_repositories, not both')
+        if not p['registry']:
+            raise TrustError('all_repositories needs registry: the registry whose administrator credentials in %s/config.json '
+                             'read the notary server\'s changefeed' % cli.config_dir)
+        if not cli.server_url():
+            raise TrustError('all_repositories needs the notary server: set the option server (or DOCKER_CONTENT_TRUST_SERVER)')
+        wanted = [(gun, gun, None) for gun in cli.repositories(p['registry'])]
+    elif not p['images']:
+        raise TrustError('images is required (or all_repositories)')
+    else:
+        wanted = [(ref,) + split_reference(ref) for ref in p['images']]
+    if not cli.server_url():
+        p['expiry'] = False  # the docker CLI's default server; nothing to read the metadata from here
     repositories = {}
     for dummy, repository, dummy_tag in wanted:
         if repository not in repositories:
-            repositories[repository] = describe(cli.inspect(repository), cli.trust_dir, repository)
+            repositories[repository] = read_repository(module, cli, repository)
     tags = {}
     for dummy, repository, tag in wanted:
         if tag:
             tags['%s:%s' % (repository, tag)] = repositories[repository]['signed_tags'].get(tag)
-    return dict(changed=False, repositories=repositories, tags=tags)
+    due = dict((repository, found['expiry']['due']) for repository, found in sorted(repositories.items())
+               if found['expiry'] and found['expiry']['due'])
+    summary = sorted((summary_row(repository, found) for repository, found in repositories.items()
+                      if found['expiry'] or p['all_repositories']), key=lambda row: (row['expires'] or '', row['repository']))
+    return dict(changed=False, repositories=repositories, tags=tags, due=due, expiry_summary=summary)
 
 
 def main():
-    argument_spec = dict(images=dict(type='list', elements='str', required=True))
+    argument_spec = dict(
+        images=dict(type='list', elements='str'),
+        all_repositories=dict(type='bool', default=False),
+        registry=dict(type='str'),
+        expiry=dict(type='bool', default=True),
+        warn_days=dict(type='int', default=90),
+    )
     argument_spec.update(TRUST_COMMON_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run_module(module, run)

@@ -26,6 +26,7 @@ author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
   - dct.trust_stack.trust.server
+  - dct.trust_stack.trust.notary
   - dct.trust_stack.attributes
 options:
   repository:
@@ -76,10 +77,6 @@ options:
       - Passphrase of a snapshot key kept in the trust directory, as C(NOTARY_SNAPSHOT_PASSPHRASE).
         Defaults to I(repository_passphrase), which is what C(docker trust) encrypts it with.
     type: str
-  notary_cli:
-    description: The notary CLI to run, a name looked up in C(PATH) or a path.
-    type: str
-    default: notary
 attributes:
   check_mode:
     support: full
@@ -91,8 +88,6 @@ notes:
     never prompts. When it fails (a wrong passphrase, an unreachable server), key files it had already
     written to the trust directory are removed, so a failed rotation leaves the trust data as it was.
   - Back up the trust directory's root and targets keys before rotating; see C(playbooks/backup_keys.yml).
-requirements:
-  - the notary CLI (Debian package C(notary)), 0.6 or later
 seealso:
   - module: dct.trust_stack.trust_signer
   - module: dct.trust_stack.trust_info
@@ -154,9 +149,10 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils._common import SERVER_ARGS, TrustError, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import NOTARY_KEY_ARGS, TrustError, run_module
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import split_repository
-from ansible_collections.dct.trust_stack.plugins.module_utils._keys import certificate_not_before, key_id_aliases, private_keys
+from ansible_collections.dct.trust_stack.plugins.module_utils._keys import (
+    certificate_not_before, local_key_ids, private_keys, put_back_private_keys)
 from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI
 
 KEY_ID_PREFIX_RE = re.compile(r'^[0-9a-f]{7,64}$')
@@ -176,19 +172,6 @@ def key_age_days(root, role, key_id, private_dir):
     if not os.path.exists(path):
         return None
     return int((datetime.datetime.now().timestamp() - os.path.getmtime(path)) // 86400)
-
-
-def held_locally(root, key_ids, trust_dir):
-    """Whether a private key of key_ids is in the trust directory (a root certificate's key is filed
-    under its public key's ID, so the aliases count)."""
-    local = set(private_keys(trust_dir))
-    for key_id in key_ids:
-        ids = [key_id]
-        if root['keys'][key_id]['keytype'].endswith('-x509'):
-            ids = key_id_aliases(root_key_pem(root, key_id))
-        if local.intersection(ids):
-            return True
-    return False
 
 
 def reasons_to_rotate(module, root, current, managed_now, private_dir):
@@ -230,20 +213,6 @@ def explain_rotate_failure(message):
     return message
 
 
-def put_back_private_keys(trust_dir, saved):
-    """Make the trust directory's private keys exactly saved again: notary removes the old key before it
-    has published the rotation, so a failed rotation would otherwise lose it."""
-    private_dir = os.path.join(trust_dir, 'private')
-    for key_id in set(private_keys(trust_dir)) - set(saved):
-        os.remove(os.path.join(private_dir, key_id + '.key'))
-    for key_id, data in saved.items():
-        path = os.path.join(private_dir, key_id + '.key')
-        if not os.path.exists(path):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, 'wb') as handle:
-                handle.write(data)
-
-
 def rotate(notary, gun, role, server_managed):
     """Run notary key rotate; on failure put the private keys back as they were and raise."""
     saved = private_keys(notary.trust_dir)
@@ -277,7 +246,7 @@ def run(module):
     root = notary.root_metadata(gun)
     current = sorted(root['roles'][p['role']]['keyids'])
     # only the snapshot key can be with the server (this module rotates no timestamp key)
-    managed_now = p['role'] == 'snapshot' and not held_locally(root, current, notary.trust_dir)
+    managed_now = p['role'] == 'snapshot' and not local_key_ids(root['keys'], current, notary.trust_dir)
     reasons = reasons_to_rotate(module, root, current, managed_now, private_dir)
 
     after = current
@@ -302,12 +271,8 @@ def main():
         force=dict(type='bool', default=False),
         retire_key_ids=dict(type='list', elements='str', default=[], no_log=False),
         max_age_days=dict(type='int'),
-        root_passphrase=dict(type='str', no_log=True),
-        repository_passphrase=dict(type='str', no_log=True),
-        snapshot_passphrase=dict(type='str', no_log=True),
-        notary_cli=dict(type='str', default='notary'),
     )
-    argument_spec.update(SERVER_ARGS)
+    argument_spec.update(NOTARY_KEY_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run_module(module, run)
 
