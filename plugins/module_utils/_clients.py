@@ -82,13 +82,13 @@ class ServerClient(object):
         return os.path.join(self.config_dir, 'tls', urlparse(self.server_url()).netloc, 'ca.crt')
 
     def get(self, path, auth_gun=None):
-        """GET path from the notary server, verified with the CA the docker CLI would use; return the body.
-        Raise TrustError saying whether the server is untrusted, unhealthy or unreachable."""
+        """GET path from the notary server; see request()."""
         return self.request('GET', path, auth_gun=auth_gun)
 
     def request(self, method, path, body=None, content_type=None, auth_gun=None):
-        """Send a request to the notary server (see get()); the credentials are those of the registry of
-        the GUN in path (or of auth_gun, a GUN or a registry host)."""
+        """Send a request to the notary server, verified with the CA the docker CLI would use; return the body.
+        The credentials are those of the registry of the GUN in path (or of auth_gun, a GUN or a registry
+        host). Raise TrustError saying whether the server is untrusted, unhealthy, unreachable or refused."""
         # the standard library's urllib (proxies from the environment, as the docker CLI): ansible's
         # module_utils.urls would add ~0.1 s to every module start, used or not
         import urllib.error
@@ -240,10 +240,10 @@ class TrustCLI(ServerClient):
                 return data[0]
         message = (err or out).strip()
         lowered = message.lower()
-        if rc != 0 and 'expired' in lowered:
+        if rc != 0 and METADATA_EXPIRED_RE.search(message):
             # 'Metadata for targets expired', then "no signatures or cannot access": not a new repository
             said = sorted(set(LOG_LINE_RE.sub(r'\1', line.strip()) for line in message.splitlines()
-                              if 'expired' in line.lower()))
+                              if METADATA_EXPIRED_RE.search(line)))
             raise TrustError('the trust data of %s has expired, the docker CLI refuses it: %s (renew it with '
                              'dct.trust_stack.trust_renew)' % (repository, '; '.join(said)), expired=True)
         if rc == 0 or 'does not have trust data' in lowered or 'no signatures' in lowered or 'not signed' in lowered:
@@ -353,6 +353,8 @@ class NotaryCLI(ServerClient):
 SERVER_FAILURE_SIGNS = ('unable to reach trust server', 'could not update: EOF', 'rpc error', 'trust server rejected operation')
 CLI_NOISE_RE = re.compile(r'time="[^"]*" level=(warning|info|debug) ')
 LOG_LINE_RE = re.compile(r'^time="[^"]*" level=\w+ msg="(.*)"$')
+# what notary's TUF client says of expired metadata (not of an expired TLS certificate)
+METADATA_EXPIRED_RE = re.compile(r'metadata for \S+ expired|\S+ expired at ', re.I)
 REGISTRY_FAILURE_RE = re.compile(r'received unexpected HTTP status: (5\d\d[^\n]*)')
 
 

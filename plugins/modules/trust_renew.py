@@ -181,7 +181,8 @@ def check_input(p):
 
 
 def plan(p, roles, report, trust_dir, now):
-    """What to re-sign: (witness, resign, deferred, passphrases needed, missing keys)."""
+    """What to re-sign: (roles to witness and publish, roles to re-sign here, {role: why not now}, the passphrases
+    needed, the roles whose key the trust directory lacks, every role the run signs)."""
     deferred, need, missing = {}, set(), []
     due = []
     for role in report['due']:
@@ -217,10 +218,11 @@ def plan(p, roles, report, trust_dir, now):
                                     parse_time(expired['root']['expires']) - (six_months_on(now) - now))))
         elif not witness and not resign:
             witness.append('targets')  # root is re-signed by the publish
-    publishes = bool(witness)
-    signing = set(witness) | set(resign) | (set(['root']) if publishes and 'root' in due and 'root' not in deferred else set())
-    if publishes and snapshot_local:
-        signing.add('snapshot')
+    signing = set(witness) | set(resign)
+    if witness and 'root' in due and 'root' not in deferred:
+        signing.add('root')  # the publish re-signs it (within six months of its expiry)
+    if witness and snapshot_local:
+        signing.add('snapshot')  # the publish re-signs it
     for role in sorted(signing):
         if not local_key_ids(*role_keys(roles, role) + (trust_dir,)):
             missing.append(role)

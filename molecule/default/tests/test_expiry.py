@@ -56,15 +56,15 @@ def notary(trust_dir, *args, env=None, check=True):
                env=full, check=check)
 
 
-def module(tmp_path, name, args, check_mode=False):
-    """Run dct.trust_stack.<name> with args in a one-task playbook; return its result (failed or not)."""
+def module(tmp_path, name, args, check_mode=False, environment=None):
+    """Run dct.trust_stack.<name> with args (and environment) in a one-task playbook; return its result."""
     tag = uuid.uuid4().hex[:8]
     out = tmp_path / f'result-{tag}.json'
     (tmp_path / f'args-{tag}.json').write_text(json.dumps({'module_args': args}))
     (tmp_path / f'play-{tag}.yml').write_text(yaml.safe_dump([{
         'hosts': 'localhost', 'gather_facts': False,
         'tasks': [{'block': [{'name': name, f'dct.trust_stack.{name}': '{{ module_args }}', 'register': 'result',
-                              'check_mode': check_mode, 'diff': True}],
+                              'check_mode': check_mode, 'diff': True, 'environment': environment or {}}],
                    'always': [{'ansible.builtin.copy': {'content': '{{ result | to_json }}', 'dest': str(out),
                                                         'mode': '0600'}}]}]}]))
     run(['ansible-playbook', '-i', 'localhost,', '-c', 'local', '-e', f'ansible_python_interpreter={sys.executable}',
@@ -84,6 +84,14 @@ def radar(tmp_path, config_dir, **variables):
     report = json.loads((report_dir / 'expiry.json').read_text()) if (report_dir / 'expiry.json').exists() else None
     markdown = (report_dir / 'expiry.md').read_text() if (report_dir / 'expiry.md').exists() else ''
     return proc, report, markdown
+
+
+def trust_pull(tmp_path, client, expired):
+    """trust_pull of the expired repository's tag, its root pinned (what a fleet host enforcing trust runs)."""
+    pins = {expired['gun']: served(expired['gun'], 'root')['signed']['roles']['root']['keyids']}
+    return module(tmp_path, 'trust_pull', dict(image=expired['ref'], pins=pins, server=NOTARY_URL, ca_cert=ca_cert(),
+                                               trust_dir=str(tmp_path / f'pull-{uuid.uuid4().hex[:6]}'), disable_tofu=True),
+                  environment={'DOCKER_CONFIG': str(client['config'])})
 
 
 def renew_args(config_dir, repo, **more):
@@ -173,6 +181,9 @@ def test_the_fixture_is_right_the_notary_and_docker_clis_refuse_the_expired_repo
     fresh = docker_client(str(tmp_path / 'inspect'), NOTARY, REGISTRY, ca_cert(), password=credential('registry_admin'))
     inspected = run([DOCKER_28, 'trust', 'inspect', expired['gun']], env=fresh, check=False)
     assert inspected.returncode != 0 and 'Metadata for targets expired' in inspected.stderr
+    # and the collection's enforcement refuses it, naming why
+    pulled = trust_pull(tmp_path, client, expired)
+    assert pulled['failed'] and 'expired trust data: targets expired at' in pulled['msg'], pulled
 
 
 def test_trust_info_reports_the_expired_repository_as_such_not_as_an_error(client, expired, tmp_path):
@@ -189,7 +200,7 @@ def test_the_radar_lists_every_repository_with_its_soonest_expiry_and_agrees_wit
         client, expired, signed_today, tmp_path):
     proc, report, markdown = radar(tmp_path, client['config'])
     # the expired repository is due: the radar fails by default, naming it, and writes its report first
-    assert proc.returncode != 0 and expired['gun'] in proc.stdout
+    assert proc.returncode != 0 and expired['gun'] in proc.stdout + proc.stderr
     rows = dict((row['repository'], row) for row in report['repositories'])
     assert rows[expired['gun']]['expired'] == ['targets'] and rows[expired['gun']]['role'] == 'targets'
     # soonest first: the expired repository before every repository that has not expired
@@ -242,6 +253,8 @@ def test_trust_renew_refuses_a_wrong_passphrase_then_renews_the_expired_reposito
         assert expired['digest'] in pulled.stdout + pulled.stderr
     listed = notary(tmp_path / 'fresh-notary', 'list', expired['gun'])
     assert expired['digest'] in listed.stdout
+    pulled = trust_pull(tmp_path, client, expired)
+    assert not pulled.get('failed') and pulled['images'][expired['ref']]['digest'] == 'sha256:' + expired['digest'], pulled
 
 
 def test_a_wrong_passphrase_fails_clearly_and_changes_nothing(client, signed_today, tmp_path):
