@@ -31,9 +31,21 @@ options:
     description:
       - Repositories (C(localhost:5000/team/app)) or tags (C(localhost:5000/team/app:1.0)) to read.
       - Tags of one repository share one C(docker trust inspect) call.
-      - Required unless I(all_repositories) is set.
+      - One of I(images), I(repository) or I(all_repositories) is required.
     type: list
     elements: str
+  repository:
+    description:
+      - The repository, C([host[:port]/]name), to read, as M(dct.trust_stack.trust_sign) takes it; with I(tags),
+        the same as I(images) listing C(<repository>:<tag>) for each tag.
+    type: str
+    version_added: 0.7.0
+  tags:
+    description: Tags of I(repository) to report in C(tags).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.7.0
   all_repositories:
     description:
       - Read every repository the notary server has trust data for, from its changefeed, and report
@@ -42,23 +54,27 @@ options:
         them read the whole changefeed).
     type: bool
     default: false
+    version_added: 0.7.0
   registry:
     description:
       - The registry (C(host[:port])) whose credentials in C(<config_dir>/config.json) read the changefeed,
         with I(all_repositories).
     type: str
+    version_added: 0.7.0
   expiry:
     description:
       - Whether to read each role's expiry from the notary server (one request per role). C(false) runs
         only C(docker trust inspect).
     type: bool
     default: true
+    version_added: 0.7.0
   warn_days:
     description:
       - The window, in days. A role that expires within it is listed in C(expiry.due). The timestamp, which
         the notary server re-signs itself, is never due.
     type: int
     default: 90
+    version_added: 0.7.0
 attributes:
   check_mode:
     support: full
@@ -168,7 +184,7 @@ expiry_summary:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TRUST_COMMON_ARGS, TrustError, run_module
-from ansible_collections.dct.trust_stack.plugins.module_utils._references import split_reference
+from ansible_collections.dct.trust_stack.plugins.module_utils._references import split_reference, split_repository
 from ansible_collections.dct.trust_stack.plugins.module_utils._clients import TrustCLI, signed_tags, signer_keys
 from ansible_collections.dct.trust_stack.plugins.module_utils._expiry import expiry_report, read_roles
 from ansible_collections.dct.trust_stack.plugins.module_utils._verify import cached_root_roles
@@ -226,9 +242,15 @@ def run(module):
     if p['warn_days'] < 0:
         raise TrustError('warn_days must be 0 or more, not %d' % p['warn_days'])
     cli = TrustCLI(module)
+    given = [name for name in ('images', 'repository', 'all_repositories') if p[name]]
+    if len(given) > 1:
+        raise TrustError('give one of images, repository (with tags) and all_repositories, not %s' % ' and '.join(given))
+    if p['tags'] and not p['repository']:
+        raise TrustError('tags go with repository')
+    if p['repository']:
+        split_repository(p['repository'])  # a clear error for a bad name
+        p['images'] = ['%s:%s' % (p['repository'], tag) for tag in p['tags']] or [p['repository']]
     if p['all_repositories']:
-        if p['images']:
-            raise TrustError('give images or all_repositories, not both')
         if not p['registry']:
             raise TrustError('all_repositories needs registry: the registry whose administrator credentials in %s/config.json '
                              'read the notary server\'s changefeed' % cli.config_dir)
@@ -236,7 +258,7 @@ def run(module):
             raise TrustError('all_repositories needs the notary server: set the option server (or DOCKER_CONTENT_TRUST_SERVER)')
         wanted = [(gun, gun, None) for gun in cli.repositories(p['registry'])]
     elif not p['images']:
-        raise TrustError('images is required (or all_repositories)')
+        raise TrustError('one of images, repository (with tags) and all_repositories is required')
     else:
         wanted = [(ref,) + split_reference(ref) for ref in p['images']]
     if not cli.server_url():
@@ -259,6 +281,8 @@ def run(module):
 def main():
     argument_spec = dict(
         images=dict(type='list', elements='str'),
+        repository=dict(type='str'),
+        tags=dict(type='list', elements='str', default=[]),
         all_repositories=dict(type='bool', default=False),
         registry=dict(type='str'),
         expiry=dict(type='bool', default=True),

@@ -1,5 +1,6 @@
 """Static checks of the collection layout that the tooling relies on."""
 import pathlib
+import re
 
 import yaml
 
@@ -13,10 +14,22 @@ def role_dirs():
 def test_galaxy_identity():
     galaxy = yaml.safe_load((ROOT / 'galaxy.yml').read_text())
     assert (galaxy['namespace'], galaxy['name']) == ('dct', 'trust_stack')
-    for dep in ('community.docker', 'community.crypto', 'community.mysql'):
-        assert dep in galaxy['dependencies']
+    assert set(galaxy['dependencies']) == {'community.docker', 'community.crypto'}
     for ignored in ('tests', 'molecule', '.lab', '.venv'):
         assert ignored in galaxy['build_ignore']
+
+
+def test_every_declared_collection_is_used_and_every_used_one_declared():
+    """galaxy.yml's dependencies are the collections the roles, playbooks and plugins name (requirements.yml too)."""
+    used = set()
+    for top in ('roles', 'playbooks', 'plugins'):
+        for path in (ROOT / top).rglob('*'):
+            if path.suffix in ('.yml', '.py', '.j2'):
+                used.update(re.findall(r'\b(community\.[a-z_]+|ansible\.(?!builtin\b|module_utils\b|plugins\b)[a-z_]+)\.[a-z_]+', path.read_text()))
+    galaxy = yaml.safe_load((ROOT / 'galaxy.yml').read_text())
+    assert set(galaxy['dependencies']) == used
+    requirements = yaml.safe_load((ROOT / 'requirements.yml').read_text())
+    assert {c['name'] for c in requirements['collections']} == used
 
 
 def test_role_defaults_match_argument_specs():
