@@ -206,3 +206,40 @@ def put_back_private_keys(trust_dir, saved):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, 'wb') as handle:
                 handle.write(data)
+
+
+def decrypt_private_key(module, path, passphrase):
+    """The private key file path (notary's encrypted PKCS#8) as unencrypted PKCS#8 PEM bytes, decrypted by
+    openssl with the passphrase in its environment only (cryptography decrypts notary's encoding but will not
+    parse the key inside). TrustError when it cannot be decrypted; None when openssl is not installed."""
+    try:
+        with open(path, 'rb') as handle:
+            lines = handle.read().decode('ascii', 'replace').splitlines(True)
+    except (IOError, OSError) as exc:
+        raise TrustError('cannot read key file %s: %s' % (path, exc))
+    openssl = module.get_bin_path('openssl')
+    if not openssl:
+        return None
+    pem = ''.join(line for line in lines if ':' not in line or line.startswith('-----'))
+    rc, out, err = module.run_command([openssl, 'pkcs8', '-passin', 'env:DCT_KEY_PASSPHRASE'], data=pem, binary_data=True,
+                                      environ_update={'DCT_KEY_PASSPHRASE': passphrase or ''})
+    if rc != 0:
+        raise TrustError('cannot decrypt %s: wrong passphrase? (openssl: %s)' % (path, err.strip().splitlines()[:1]))
+    return out.encode('ascii') if isinstance(out, str) else out
+
+
+def check_root_passphrase(module, trust_dir, passphrase, repository):
+    """Before a change that initializes repository (it has no trust data yet): docker trust initializes every new
+    repository with a root key already in the trust directory, if it holds one, so root_passphrase must be that
+    key's passphrase. Fail naming the key otherwise, before anything changes (check mode too)."""
+    if not passphrase:
+        raise TrustError('%s has no trust data yet: initializing it needs root_passphrase' % repository)
+    private = os.path.join(trust_dir, 'private')
+    for key_id in sorted(keys_of_role(trust_dir, 'root')):
+        try:
+            decrypt_private_key(module, os.path.join(private, key_id + '.key'), passphrase)
+        except TrustError:
+            raise TrustError(
+                '%s has no trust data yet, and docker trust initializes a new repository with the root key already in '
+                '%s (key ID %s), but root_passphrase does not decrypt it: give that key\'s passphrase as '
+                'root_passphrase, or a separate config_dir to start a fresh root key' % (repository, private, key_id))

@@ -28,6 +28,7 @@ import os
 import uuid
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
+from ansible_collections.dct.trust_stack.plugins.module_utils._keys import decrypt_private_key
 
 
 def canonical(obj):
@@ -50,28 +51,17 @@ def file_meta(old, data):
 
 
 def load_private_key(module, trust_dir, key_id, passphrase):
-    """The private key <trust_dir>/private/<key_id>.key, decrypted by openssl (the passphrase in its
-    environment only): notary's encrypted PKCS#8 is one that cryptography decrypts but will not parse."""
+    """The private key <trust_dir>/private/<key_id>.key, for signing (see _keys.decrypt_private_key)."""
     path = os.path.join(trust_dir, 'private', key_id + '.key')
-    try:
-        with open(path, 'rb') as handle:
-            lines = handle.read().decode('ascii', 'replace').splitlines(True)
-    except (IOError, OSError) as exc:
-        raise TrustError('cannot read key file %s: %s' % (path, exc))
-    pem = ''.join(line for line in lines if ':' not in line or line.startswith('-----'))
-    openssl = module.get_bin_path('openssl')
-    if not openssl:
+    plain = decrypt_private_key(module, path, passphrase)
+    if plain is None:
         raise TrustError('openssl is needed to read %s (Debian package openssl)' % path)
-    rc, out, err = module.run_command([openssl, 'pkcs8', '-passin', 'env:DCT_KEY_PASSPHRASE'], data=pem,
-                                      binary_data=True, environ_update={'DCT_KEY_PASSPHRASE': passphrase or ''})
-    if rc != 0:
-        raise TrustError('cannot decrypt %s: wrong passphrase? (openssl: %s)' % (path, err.strip().splitlines()[:1]))
     try:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ec
     except ImportError as exc:
         raise TrustError('the cryptography Python library is required: %s' % exc)
-    key = serialization.load_pem_private_key(out.encode('ascii') if isinstance(out, str) else out, password=None)
+    key = serialization.load_pem_private_key(plain, password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise TrustError('%s is a %s key; only ECDSA keys (what docker trust and notary make) can be re-signed '
                          'here' % (path, type(key).__name__))

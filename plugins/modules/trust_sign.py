@@ -107,7 +107,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TRUST_COMMON_ARGS, TrustError, run_module
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import (
     TARGET_ARGS, TARGET_RULES, check_signer_name, requested_tags)
-from ansible_collections.dct.trust_stack.plugins.module_utils._keys import check_signer_key
+from ansible_collections.dct.trust_stack.plugins.module_utils._keys import check_root_passphrase, check_signer_key
 from ansible_collections.dct.trust_stack.plugins.module_utils._clients import TrustCLI, explain_sign_failure, signed_tags
 
 
@@ -139,7 +139,8 @@ class TrustSign(object):
 
     def run(self):
         state = self.module.params['state']
-        before = signed_tags(self.cli.inspect(self.repository))
+        data = self.cli.inspect(self.repository)
+        before = signed_tags(data)
         actions = []
         local = self.cli.image_digests(self.repository, self.tags) if state == 'present' else {}
         for tag in self.tags:
@@ -154,6 +155,8 @@ class TrustSign(object):
         signer = self.module.params['signer']
         if signer and any(a[0] == 'sign' for a in actions):
             check_signer_key(self.cli.trust_dir, signer, self.module.params['repository_passphrase'])
+        if data is None and actions:  # the first signature initializes the repository
+            check_root_passphrase(self.module, self.cli.trust_dir, self.module.params['root_passphrase'], self.repository)
         if actions and not self.module.check_mode:
             self.cli.check_server()  # a clear error before the first change when the server is unhealthy
             done = []

@@ -131,7 +131,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TRUST_COMMON_ARGS, TrustError, run_module
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name, split_repository
-from ansible_collections.dct.trust_stack.plugins.module_utils._keys import key_id_from_file, keys_of_role
+from ansible_collections.dct.trust_stack.plugins.module_utils._keys import check_root_passphrase, key_id_from_file, keys_of_role
 from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI, TrustCLI, signed_tags, signer_keys
 
 
@@ -185,6 +185,7 @@ def plan(module, repository, data, current, notary, aliases):
         if not p['root_passphrase'] or not p['repository_passphrase']:
             raise TrustError('%s has no trust data yet: initializing it needs root_passphrase and '
                              'repository_passphrase' % repository)
+        check_root_passphrase(module, notary.trust_dir, p['root_passphrase'], repository)
         actions.append('initialize %s' % repository)
     actions.append('add signer %s with %s' % (p['name'], ', '.join(sorted(ids[0][:12] for ids in aliases))))
     # a signer removed earlier left its metadata on the server; its version must go on, its tags must not
