@@ -36,11 +36,9 @@ if str(LINKS) not in sys.path:
 # and docker CLIs then judge what it made
 # pylint: disable-next=wrong-import-position
 from ansible_collections.dct.trust_stack.plugins.module_utils._tuf_sign import file_meta, sign, signed_file  # noqa: E402
-
-
-def go_time(moment):
-    """A time as notary's Go code marshals it, to the second (RFC 3339 with no fraction, UTC): see _tuf_sign."""
-    return moment.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+# times to the second, as Go marshals them back unchanged (see _tuf_sign)
+# pylint: disable-next=wrong-import-position
+from ansible_collections.dct.trust_stack.plugins.module_utils._expiry import format_time as go_time  # noqa: E402
 
 
 def private_key(trust_dir, key_id, passphrase):

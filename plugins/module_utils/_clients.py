@@ -358,6 +358,15 @@ METADATA_EXPIRED_RE = re.compile(r'metadata for \S+ expired|\S+ expired at ', re
 REGISTRY_FAILURE_RE = re.compile(r'received unexpected HTTP status: (5\d\d[^\n]*)')
 
 
+def explain_passphrase_failure(message):
+    """Prefix a notary CLI failure that points at a passphrase with "wrong or missing passphrase?"."""
+    lowered = message.lower()
+    if 'passphrase' in lowered or 'decrypt' in lowered or 'could not find necessary signing keys' in lowered \
+            or 'password' in lowered:
+        return 'wrong or missing passphrase? %s' % message
+    return message
+
+
 def explain_sign_failure(message, role, server=None, repository=None):
     """Say what a failed `docker trust sign` most likely means. The docker CLI says 'could not find
     necessary signing keys' when a passphrase is wrong, and 'unexpected HTTP status: 500' when the

@@ -28,7 +28,7 @@ import os
 import uuid
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
-from ansible_collections.dct.trust_stack.plugins.module_utils._keys import decrypt_private_key
+from ansible_collections.dct.trust_stack.plugins.module_utils._keys import _crypto, decrypt_private_key
 
 
 def canonical(obj):
@@ -56,11 +56,7 @@ def load_private_key(module, trust_dir, key_id, passphrase):
     plain = decrypt_private_key(module, path, passphrase)
     if plain is None:
         raise TrustError('openssl is needed to read %s (Debian package openssl)' % path)
-    try:
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-    except ImportError as exc:
-        raise TrustError('the cryptography Python library is required: %s' % exc)
+    dummy, serialization, ec = _crypto()[:3]
     key = serialization.load_pem_private_key(plain, password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise TrustError('%s is a %s key; only ECDSA keys (what docker trust and notary make) can be re-signed '

@@ -153,7 +153,7 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._common import NOT
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import split_repository
 from ansible_collections.dct.trust_stack.plugins.module_utils._keys import (
     certificate_not_before, local_key_ids, private_keys, put_back_private_keys)
-from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI
+from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI, explain_passphrase_failure
 
 KEY_ID_PREFIX_RE = re.compile(r'^[0-9a-f]{7,64}$')
 
@@ -205,14 +205,6 @@ def check_passphrases(p):
         raise TrustError('rotating the %s key of %s needs %s' % (p['role'], p['repository'], ', '.join(missing)))
 
 
-def explain_rotate_failure(message):
-    lowered = message.lower()
-    if 'passphrase' in lowered or 'decrypt' in lowered or 'could not find necessary signing keys' in lowered \
-            or 'password' in lowered:
-        return 'wrong or missing passphrase? %s' % message
-    return message
-
-
 def rotate(notary, gun, role, server_managed):
     """Run notary key rotate; on failure put the private keys back as they were and raise."""
     saved = private_keys(notary.trust_dir)
@@ -222,7 +214,7 @@ def rotate(notary, gun, role, server_managed):
         put_back_private_keys(notary.trust_dir, saved)
         notary.fail_on_refusal(rc, out, err, 'notary key rotate %s %s (nothing was changed)' % (gun, role))
         raise TrustError('notary key rotate %s %s failed; nothing was changed: %s'
-                         % (gun, role, explain_rotate_failure((err or out).strip())))
+                         % (gun, role, explain_passphrase_failure((err or out).strip())))
 
 
 def run(module):

@@ -141,7 +141,7 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._common import NOT
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import split_repository
 from ansible_collections.dct.trust_stack.plugins.module_utils._keys import (
     local_key_ids, private_keys, put_back_private_keys)
-from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI
+from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI, explain_passphrase_failure
 from ansible_collections.dct.trust_stack.plugins.module_utils._expiry import (
     expiry_report, format_time, parse_time, read_roles, utc_now)
 from ansible_collections.dct.trust_stack.plugins.module_utils import _tuf_sign
@@ -242,14 +242,6 @@ def check_passphrases(p, need, missing, trust_dir, gun):
         raise TrustError('re-signing %s needs %s; nothing was changed' % (gun, ', '.join(absent)))
 
 
-def explain(message):
-    lowered = message.lower()
-    if 'passphrase' in lowered or 'password' in lowered or 'could not find necessary signing keys' in lowered \
-            or 'decrypt' in lowered:
-        return 'wrong or missing passphrase? %s' % message
-    return message
-
-
 def resign_expired(module, notary, gun, roles, resign, passphrases):
     """Re-sign and upload the top-level roles the notary client can no longer update (see _tuf_sign)."""
     now = utc_now()
@@ -279,7 +271,7 @@ def witness_and_publish(notary, gun, witness):
         notary.change(gun, [['witness', gun] + witness], 'renewing %s of %s' % (', '.join(witness), gun))
     except TrustError as exc:
         put_back_private_keys(notary.trust_dir, saved)
-        raise TrustError('%s (nothing was published)' % explain(str(exc)))
+        raise TrustError('%s (nothing was published)' % explain_passphrase_failure(str(exc)))
 
 
 def predicted(report, role, now):
