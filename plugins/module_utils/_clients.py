@@ -17,6 +17,7 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._common import Tru
 from ansible_collections.dct.trust_stack.plugins.module_utils._engine import engine_images, repo_digest
 from ansible_collections.dct.trust_stack.plugins.module_utils._registry import (
     basic_credentials, docker_config_auth, is_refusal, refusal)
+from ansible_collections.dct.trust_stack.plugins.module_utils._staging import pushed
 
 # Only the Python standard library at module start: a re-run that finds nothing to do costs a module
 # start-up, and urllib.request (the notary server) is imported when used.
@@ -55,14 +56,35 @@ class ServerClient(object):
     def command(self, args):
         return [self.binary] + list(args)
 
-    def run(self, args):
-        """Run the CLI with args; return (rc, stdout, stderr). stdin is empty, so a prompt fails."""
+    def run(self, args, environ=None):
+        """Run the CLI with args (and environ over its environment); return (rc, stdout, stderr). stdin is empty,
+        so a prompt fails."""
         timeout = str(self.params.get('timeout') or 120)
         cmd = ['timeout', '--kill-after=5', timeout] + self.command(args)
-        rc, out, err = self.module.run_command(cmd, data=b'', binary_data=True, environ_update=self.environment())
+        rc, out, err = self.module.run_command(cmd, data=b'', binary_data=True,
+                                               environ_update=dict(self.environment(), **(environ or {})))
         if rc == 124:
             raise TrustError('%s %s timed out after %s s (option timeout)' % (self.binary, ' '.join(args), timeout))
         return rc, out, err
+
+    def run_many(self, arg_lists, workers=4, environ=None):
+        """Run the CLI once per args in arg_lists, workers at a time; return their (rc, stdout, stderr) in order.
+        As run() (no stdin, secrets in the environment, the timeout option per call), through subprocess directly:
+        run_command's polling loop costs more than a short CLI call when several run at once."""
+        import subprocess
+        from concurrent.futures import ThreadPoolExecutor
+        env = dict(os.environ, LANG='C.UTF-8', LC_ALL='C.UTF-8', **dict(self.environment(), **(environ or {})))
+        timeout = int(self.params.get('timeout') or 120)
+
+        def one(args):
+            try:
+                done = subprocess.run(self.command(args), input=b'', capture_output=True, env=env, timeout=timeout,
+                                      check=False)
+            except subprocess.TimeoutExpired:
+                raise TrustError('%s %s timed out after %s s (option timeout)' % (self.binary, ' '.join(args), timeout))
+            return done.returncode, done.stdout.decode('utf-8', 'replace'), done.stderr.decode('utf-8', 'replace')
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(arg_lists)))) as pool:
+            return list(pool.map(one, arg_lists))
 
     def fail_on(self, rc, out, err, what):
         if rc != 0:
@@ -290,6 +312,24 @@ class TrustCLI(ServerClient):
             raise TrustError('image not present locally: %s' % (err or out).strip())
         return dict((tag, repo_digest(json.loads(line) or [], repository)) for tag, line in zip(tags, lines))
 
+    def push(self, repository, tags, workers=4):
+        """{tag: (hex digest, size)} of each repository:tag, pushed with `docker push` with content trust off (on,
+        the push would sign it), up to workers pushes at once. TrustError naming the tags that failed, with the
+        ones pushed in its result."""
+        results = self.run_many([['push', '%s:%s' % (repository, tag)] for tag in tags], workers,
+                                environ={'DOCKER_CONTENT_TRUST': '0'})
+        done, failed = {}, []
+        for tag, (rc, out, err) in zip(tags, results):
+            if rc == 0:
+                done[tag] = pushed(out, tag)
+            else:
+                failed.append((tag, explain_sign_failure((err or out).strip(), None, self, repository)))
+        if failed:
+            raise TrustError('docker push of %s failed (%d pushed, none signed): %s'
+                             % (', '.join('%s:%s' % (repository, t) for t, dummy in failed), len(done), failed[0][1]),
+                             changed=bool(done), actions=['push %s:%s' % (repository, t) for t in sorted(done)])
+        return done
+
 
 class NotaryCLI(ServerClient):
     """Runs the notary CLI on the docker trust directory (`notary -s <server> -d <config_dir>/trust`),
@@ -376,9 +416,9 @@ def explain_sign_failure(message, role, server=None, repository=None):
     message = '\n'.join(line for line in message.splitlines() if not CLI_NOISE_RE.match(line))
     if server is not None and repository and is_refusal(message):
         return refusal(server.credentials(repository), repository, message)
-    if role and 'could not find necessary signing keys' in message:
-        return ('wrong repository_passphrase? The private key of signer "%s" is in the trust directory but '
-                'the docker CLI could not use it: %s' % (role, message))
+    if 'could not find necessary signing keys' in message:
+        return ('wrong repository_passphrase? The private key of %s is in the trust directory but the CLI could not '
+                'use it: %s' % ('signer "%s"' % role if role else 'the signing role', message))
     registry = REGISTRY_FAILURE_RE.search(message)
     if registry:
         return ('the registry failed to store the pushed image (HTTP %s): its storage may be full or read-only, '

@@ -162,16 +162,24 @@ def keys_of_role(trust_dir, role):
                 if pem_headers(data).get('role') == role)
 
 
-def check_signer_key(trust_dir, role, passphrase):
-    """Fail before any change when the trust directory holds no private key of role, or no passphrase is given.
-
-    Whether the passphrase is right only the docker CLI can tell: notary's PKCS#8 encoding is one
-    cryptography refuses to read (OpenSSL reads it). See explain_sign_failure()."""
-    if not keys_of_role(trust_dir, role):
+def check_signer_key(module, trust_dir, role, passphrase):
+    """Fail before any change when the trust directory holds no private key of role, no passphrase is given, or
+    the passphrase decrypts none of them (told by openssl, see decrypt_private_key; without openssl only the CLI
+    can tell, at the publish)."""
+    keys = keys_of_role(trust_dir, role)
+    if not keys:
         raise TrustError('no private key of signer "%s" in %s/private; load or generate it with '
                          'dct.trust_stack.trust_key' % (role, trust_dir))
     if not passphrase:
         raise TrustError('the private key of signer "%s" is encrypted: repository_passphrase is required' % role)
+    for key_id in sorted(keys):
+        try:
+            decrypt_private_key(module, os.path.join(trust_dir, 'private', key_id + '.key'), passphrase)
+            return
+        except TrustError:
+            continue
+    raise TrustError('wrong repository_passphrase? It decrypts no private key of signer "%s" in %s/private (key IDs %s)'
+                     % (role, trust_dir, ', '.join(sorted(keys))))
 
 
 def local_key_ids(keys, key_ids, trust_dir):

@@ -79,11 +79,18 @@ def registry_ca(registry, fallback=None):
 
 def manifest_digest(repository, tag, ca_file=None, credentials=None, timeout=30):
     """The digest ('sha256:...') the registry serves repository:tag with now, or None when it has no such tag."""
+    found = manifest_head(repository, tag, ca_file, credentials, timeout)
+    return found[0] if found else None
+
+
+def manifest_head(repository, tag, ca_file=None, credentials=None, timeout=30):
+    """(digest 'sha256:...', size in bytes) of the manifest (or image index) the registry serves repository:tag
+    with now, or None when it has no such tag: what `docker trust sign` records as the target's hash and length."""
     import urllib.error
     import urllib.request
     registry, dummy, path = repository.partition('/')
     if not path or ('.' not in registry and ':' not in registry and registry != 'localhost'):
-        raise TrustError('%s names no registry host: registry_check needs host[:port]/name' % repository)
+        raise TrustError('%s names no registry host: reading the registry needs host[:port]/name' % repository)
     request = urllib.request.Request('https://%s/v2/%s/manifests/%s' % (registry, path, tag), method='HEAD',
                                      headers={'Accept': ', '.join(MANIFEST_TYPES)})
     if credentials:
@@ -91,7 +98,7 @@ def manifest_digest(repository, tag, ca_file=None, credentials=None, timeout=30)
     opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=ca_file)))
     try:
         with opener.open(request, timeout=timeout) as response:
-            return response.headers.get('Docker-Content-Digest')
+            return response.headers.get('Docker-Content-Digest'), int(response.headers.get('Content-Length') or 0)
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             return None

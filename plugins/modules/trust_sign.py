@@ -12,18 +12,34 @@ module: trust_sign
 short_description: Sign or revoke image tags with Docker Content Trust, only when needed
 version_added: 0.1.0
 description:
-  - Makes the trust data of tags match what you ask, with C(docker trust sign) and C(docker trust revoke).
-  - With I(state=present), a tag is signed only when it is unsigned, signed for a different digest than
-    the local image's, or not signed by I(signer). C(docker trust sign) pushes the image first.
-  - With I(state=absent), a signed tag's signature is revoked; an unsigned tag is left alone.
-  - Reads the current state with one C(docker trust inspect) per repository and one look at the local images
-    of all its tags, whatever the number of tags (one request to the Docker engine's unix socket, or one
-    C(docker image inspect) when the CLI is set to use another engine through C(DOCKER_HOST) or a context).
+  - Makes the trust data of tags match what you ask.
+  - With I(state=present), a tag is signed only when it is unsigned, signed for a different digest than the one
+    I(source) names (the local image's, or what the registry serves), or not signed by I(signer).
+  - "Signing is batched: every tag to sign is staged with the notary CLI (C(notary addhash)) on the docker trust
+    directory and published once, into the roles C(docker trust sign) would put it in (C(targets) when the
+    repository has no delegations, else each direct delegation of C(targets) whose key the trust directory holds
+    and whose paths allow the tag: C(targets/releases) and C(targets/<signer>) for a signer added with
+    M(dct.trust_stack.trust_signer)). The target is the tag, its hash the manifest's digest, its length the
+    manifest's size, as C(docker trust sign) records them, so the docker CLI, the notary CLI, the
+    P(dct.trust_stack.trusted_digest#lookup) lookup and M(dct.trust_stack.trust_pull) all verify it."
+  - A repository with no trust data yet is initialized the way C(docker trust sign) does it (a signer named after
+    the registry user, a server-managed snapshot); its first tag is signed with C(docker trust sign), the rest in
+    one batch. Add signers first with M(dct.trust_stack.trust_signer) to choose who signs.
+  - A publish the notary server refuses because another signer published to the same repository first (notary
+    answers 400, or 500 for a database deadlock) is tried again on the newest metadata, up to I(publish_retries)
+    more times, so concurrent jobs signing tags of one repository each get theirs signed.
+  - With I(state=absent), a signed tag's signature is revoked with C(docker trust revoke); an unsigned tag is left
+    alone.
+  - Reads the current state with one C(docker trust inspect) per repository, plus one look at the local images of
+    all its tags (one request to the Docker engine's unix socket, or one C(docker image inspect) when the CLI is set
+    to use another engine through C(DOCKER_HOST) or a context), or with I(source=registry) one C(HEAD) of each
+    tag's manifest on the registry.
 author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
   - dct.trust_stack.trust
   - dct.trust_stack.trust.server
+  - dct.trust_stack.trust.notary
   - dct.trust_stack.attributes
 options:
   image:
@@ -39,6 +55,20 @@ options:
       - Tags of I(repository). Required with I(repository).
     type: list
     elements: str
+  source:
+    description:
+      - What a tag is signed for.
+      - C(local) (the default) the local image of that name in the Docker engine the docker CLI uses; each tag to
+        sign is pushed first with C(docker push) (content trust off, several at once) and signed for the digest
+        and size the push reports.
+      - C(registry) what the registry serves for the tag now (its manifest, or its image index for a multi-arch
+        image), read with the registry credentials C(docker login) stored in I(config_dir) and the CA in
+        C(/etc/docker/certs.d/<registry>/ca.crt); nothing is pushed and no local image is needed. The repository
+        must have trust data already (see M(dct.trust_stack.trust_signer)). A tag the registry does not have is
+        an error, before anything changes.
+    type: str
+    choices: [local, registry]
+    default: local
   signer:
     description:
       - The signer (delegation) whose signature each tag must carry. Its private key must be in the
@@ -54,12 +84,22 @@ options:
     default: present
   repository_passphrase:
     description:
-      - Passphrase of the signer's (or the repository's targets) key, as C(DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE).
+      - Passphrase of the signer's (or the repository's targets) key, as C(DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)
+        for the docker CLI and C(NOTARY_DELEGATION_PASSPHRASE), C(NOTARY_TARGETS_PASSPHRASE) and
+        C(NOTARY_SNAPSHOT_PASSPHRASE) for the notary CLI.
     type: str
   root_passphrase:
     description:
       - Passphrase of the root key, needed when signing initializes a repository with no trust data yet.
     type: str
+  publish_retries:
+    description:
+      - How many more times a publish is tried after the notary server refused it because another signer published
+        first, each after a random pause that grows with the attempt (0.1 to 0.4 s times the attempt). With N jobs
+        signing one repository at once, a job can lose to each of the others once, so N - 1 is enough when each
+        job publishes once.
+    type: int
+    default: 8
 attributes:
   check_mode:
     support: full
@@ -75,6 +115,15 @@ EXAMPLES = r'''
   dct.trust_stack.trust_sign:
     repository: localhost:5000/team/app
     tags: ["1.0", "1.1", latest]
+    signer: alice
+    server: https://localhost:4443
+    repository_passphrase: "{{ vault_alice_passphrase }}"
+
+- name: Sign what CI already pushed (a multi-arch index included), with no local image and no push
+  dct.trust_stack.trust_sign:
+    repository: localhost:5000/team/app
+    tags: ["2.0"]
+    source: registry
     signer: alice
     server: https://localhost:4443
     repository_passphrase: "{{ vault_alice_passphrase }}"
@@ -95,11 +144,18 @@ tags:
 actions:
   description:
     - What was done (or, in check mode, would be done), one line per tag.
-    - When a tag fails part-way through, the failure reports C(changed=true) and here the actions done before it.
+    - When a run fails part-way through, the failure reports C(changed=true) and here the actions done before it
+      (C(push ...) for tags pushed but not signed).
   returned: always
   type: list
   elements: str
   sample: ["sign localhost:5000/team/app:1.0 (unsigned)"]
+publish_refusals:
+  description: How many publishes the notary server refused because another signer had published first, before
+    the one that went through (each was tried again on the newest metadata).
+  returned: always
+  type: int
+  sample: 0
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -108,7 +164,11 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._common import TRU
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import (
     TARGET_ARGS, TARGET_RULES, check_signer_name, requested_tags)
 from ansible_collections.dct.trust_stack.plugins.module_utils._keys import check_root_passphrase, check_signer_key
-from ansible_collections.dct.trust_stack.plugins.module_utils._clients import TrustCLI, explain_sign_failure, signed_tags
+from ansible_collections.dct.trust_stack.plugins.module_utils._clients import (
+    NotaryCLI, TrustCLI, explain_sign_failure, signed_tags)
+from ansible_collections.dct.trust_stack.plugins.module_utils._registry import manifest_head, registry_ca
+from ansible_collections.dct.trust_stack.plugins.module_utils._staging import (
+    cached_targets, signable_roles, stage_and_publish)
 
 
 class TrustSign(object):
@@ -117,60 +177,146 @@ class TrustSign(object):
         self.module = module
         p = module.params
         self.repository, self.tags = requested_tags(p, 'sign')
-        if p['signer']:
-            check_signer_name(p['signer'])
+        if p['publish_retries'] < 0:
+            raise TrustError('publish_retries must be 0 or more, not %d' % p['publish_retries'])
+        self.signer = p['signer']
+        if self.signer:
+            check_signer_name(self.signer)
         self.cli = TrustCLI(module, root_passphrase=p['root_passphrase'], repository_passphrase=p['repository_passphrase'])
+        self.registry_digests = {}  # source=registry: {tag: (hex, size)}
 
-    def reason_to_sign(self, current, local):
+    def registry_state(self):
+        """{tag: (hex digest, size)} the registry serves each tag with now, read with a few requests at once."""
+        from concurrent.futures import ThreadPoolExecutor
+        ca_file = registry_ca(self.repository.partition('/')[0])
+        credentials = self.cli.credentials(self.repository)
+
+        def one(tag):
+            return tag, manifest_head(self.repository, tag, ca_file, credentials, int(self.module.params['timeout']))
+        with ThreadPoolExecutor(max_workers=min(4, len(self.tags))) as pool:
+            found = dict(pool.map(one, self.tags))
+        missing = sorted(t for t, v in found.items() if not v)
+        if missing:
+            raise TrustError('source=registry: the registry has no tag %s in %s: push it first'
+                             % (', '.join(missing), self.repository))
+        return dict((tag, (digest.partition(':')[2], size)) for tag, (digest, size) in found.items())
+
+    def wanted_digests(self):
+        """{tag: the hex digest the tag should be signed for, or None when the local image was never pushed}."""
+        if self.module.params['source'] == 'registry':
+            self.registry_digests = self.registry_state()
+            return dict((tag, value[0]) for tag, value in self.registry_digests.items())
+        return self.cli.image_digests(self.repository, self.tags)
+
+    def reason_to_sign(self, current, wanted):
+        where = 'the registry\'s' if self.module.params['source'] == 'registry' else 'local'
         if current is None:
             return 'unsigned'
-        if local is None:
+        if wanted is None:
             return 'local image not pushed yet'
-        if local != current['digest']:
-            return 'signed digest %s differs from local %s' % (current['digest'][:12], local[:12])
-        signer = self.module.params['signer']
-        if signer and signer not in current['signers']:
-            return 'not signed by %s' % signer
+        if wanted != current['digest']:
+            return 'signed digest %s differs from %s %s' % (current['digest'][:12], where, wanted[:12])
+        if self.signer and self.signer not in current['signers']:
+            return 'not signed by %s' % self.signer
         return None
 
     def requested(self, data):
         """The entries of data for the requested tags, keyed repository:tag."""
         return dict(('%s:%s' % (self.repository, t), data.get(t)) for t in self.tags)
 
+    def roles(self, tags):
+        """{tag: the roles docker trust sign would sign it into}; TrustError before any change when there are none,
+        or when signer is not among them."""
+        found = signable_roles(cached_targets(self.cli.trust_dir, self.repository), self.cli.trust_dir, tags)
+        for tag in tags:
+            roles = found[tag]
+            if not roles:
+                raise TrustError('the trust directory %s holds no key of a delegation of %s that may sign tag %s: add a '
+                                 'signer with dct.trust_stack.trust_signer' % (self.cli.trust_dir, self.repository, tag))
+            if self.signer and 'targets/%s' % self.signer not in roles:
+                raise TrustError('signer "%s" cannot sign %s:%s: it is not a delegation of the repository, or its paths '
+                                 'leave the tag out (the trust directory can sign into: %s)'
+                                 % (self.signer, self.repository, tag, ', '.join(roles)))
+        return found
+
+    def fail(self, what, message, done):
+        raise TrustError('%s%s: %s' % (what, ' (after %d done, see actions)' % len(done) if done else '',
+                                       explain_sign_failure(message, self.signer, self.cli, self.repository)),
+                         changed=bool(done), actions=done)
+
+    def sign(self, tags, roles):
+        """Sign tags (in the order asked) into roles ({tag: roles}, None for a repository with no trust data yet);
+        return the actions done and how many publishes were refused."""
+        done = []
+        if roles is None:  # docker trust sign makes a new repository the docker way; the other tags in one batch
+            ref = '%s:%s' % (self.repository, tags[0])
+            rc, out, err = self.cli.run(['trust', 'sign', ref])
+            if rc != 0:
+                self.fail('docker trust sign %s failed' % ref, (err or out).strip(), done)
+            done.append('sign %s' % ref)
+            tags = tags[1:]
+            if not tags:
+                return done, 0
+            roles = self.roles(tags)
+        if self.module.params['source'] == 'registry':
+            digests = dict((t, self.registry_digests[t]) for t in tags)
+        else:
+            try:
+                digests = self.cli.push(self.repository, tags)
+            except TrustError as exc:
+                exc.result['actions'] = done + exc.result.get('actions', [])
+                exc.result['changed'] = bool(exc.result['actions'])
+                raise
+            done += ['push %s:%s' % (self.repository, t) for t in tags]
+        passphrase = self.module.params['repository_passphrase']
+        notary = NotaryCLI(self.module, dict(targets=passphrase, snapshot=passphrase, delegation=passphrase), self.repository)
+        try:
+            refused = stage_and_publish(notary, self.repository, dict((t, digests[t] + (roles[t],)) for t in tags),
+                                        self.module.params['publish_retries'])
+        except TrustError as exc:
+            self.fail('signing %d tags of %s failed, none of them is signed' % (len(tags), self.repository),
+                      str(exc), done)
+        if self.module.params['source'] == 'local':
+            done = done[:-len(tags)]  # the pushes: now signed
+        return done + ['sign %s:%s' % (self.repository, t) for t in tags], refused
+
     def run(self):
         state = self.module.params['state']
         data = self.cli.inspect(self.repository)
         before = signed_tags(data)
+        if state == 'present' and data is None and self.module.params['source'] == 'registry':
+            raise TrustError('%s has no trust data yet: source=registry signs repositories that have it; add a signer '
+                             'with dct.trust_stack.trust_signer first' % self.repository)
         actions = []
-        local = self.cli.image_digests(self.repository, self.tags) if state == 'present' else {}
+        wanted = self.wanted_digests() if state == 'present' else {}
         for tag in self.tags:
             ref = '%s:%s' % (self.repository, tag)
             current = before.get(tag)
             if state == 'present':
-                reason = self.reason_to_sign(current, local[tag])
+                reason = self.reason_to_sign(current, wanted[tag])
                 if reason:
                     actions.append(('sign', ref, reason))
             elif current is not None:
                 actions.append(('revoke', ref, 'signed'))
-        signer = self.module.params['signer']
-        if signer and any(a[0] == 'sign' for a in actions):
-            check_signer_key(self.cli.trust_dir, signer, self.module.params['repository_passphrase'])
+        to_sign = [ref.rsplit(':', 1)[1] for verb, ref, dummy in actions if verb == 'sign']
+        if self.signer and to_sign:
+            check_signer_key(self.module, self.cli.trust_dir, self.signer, self.module.params['repository_passphrase'])
         if data is None and actions:  # the first signature initializes the repository
             check_root_passphrase(self.module, self.cli.trust_dir, self.module.params['root_passphrase'], self.repository)
+        # which roles each tag goes into (check mode too): an error now, before the first push, when one cannot be signed
+        roles = self.roles(to_sign) if to_sign and data is not None else None
+        refused = 0
         if actions and not self.module.check_mode:
             self.cli.check_server()  # a clear error before the first change when the server is unhealthy
             done = []
+            if to_sign:
+                done, refused = self.sign(to_sign, roles)
             for verb, ref, dummy in actions:
-                if verb == 'sign':
-                    rc, out, err = self.cli.run(['trust', 'sign', ref])
-                else:
+                if verb == 'revoke':
                     rc, out, err = self.cli.run(['trust', 'revoke', '--yes', ref])
-                if rc != 0:
-                    raise TrustError('docker trust %s %s failed%s: %s'
-                                     % (verb, ref, ' (after %d done, see actions)' % len(done) if done else '',
-                                        explain_sign_failure((err or out).strip(), signer, self.cli, self.repository)),
-                                     changed=bool(done), actions=done)
-                done.append('%s %s' % (verb, ref))
+                    if rc != 0:
+                        self.fail('docker trust revoke %s failed' % ref, (err or out).strip(), done)
+                    done.append('revoke %s' % ref)
             after = signed_tags(self.cli.inspect(self.repository))
         else:
             after = dict(before)
@@ -179,10 +325,11 @@ class TrustSign(object):
                 if verb == 'revoke':
                     after.pop(tag, None)
                 else:
-                    after[tag] = {'digest': '(after signing)', 'signers': [self.module.params['signer'] or '(trust directory keys)']}
+                    after[tag] = {'digest': wanted.get(tag) or '(after signing)', 'signers': [self.signer or '(trust directory keys)']}
         return dict(
             changed=bool(actions),
             actions=['%s %s (%s)' % a for a in actions],
+            publish_refusals=refused,
             tags=self.requested(after),
             diff=dict(before=self.requested(before), after=self.requested(after)),
         )
@@ -194,6 +341,9 @@ def main():
         state=dict(type='str', default='present', choices=['present', 'absent']),
         repository_passphrase=dict(type='str', no_log=True),
         root_passphrase=dict(type='str', no_log=True),
+        source=dict(type='str', default='local', choices=['local', 'registry']),
+        publish_retries=dict(type='int', default=8),
+        notary_cli=dict(type='str', default='notary'),
     )
     argument_spec.update(TARGET_ARGS)
     argument_spec.update(TRUST_COMMON_ARGS)

@@ -190,7 +190,9 @@ def plan(module, repository, data, current, notary, aliases):
     actions.append('add signer %s with %s' % (p['name'], ', '.join(sorted(ids[0][:12] for ids in aliases))))
     # a signer removed earlier left its metadata on the server; its version must go on, its tags must not
     # come back: take them out of the signer's role and releases
-    stale = notary.metadata(repository, role) if data is not None else None
+    # (a role the snapshot does not list never existed: notary-server 0.7 answers 500, not 404, for its metadata)
+    snapshot = notary.metadata(repository, 'snapshot') if data is not None else None
+    stale = notary.metadata(repository, role) if role in ((snapshot or {}).get('meta') or {}) else None
     steps = []
     if stale is not None:
         stale_tags = sorted(stale.get('targets') or {})

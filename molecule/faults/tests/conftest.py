@@ -112,11 +112,13 @@ def build_images(repo, tags, layer_bytes=0):
     archive.unlink()
 
 
-def sign_command(assignments):
-    """ansible-playbook argv that signs {signer: [{repository, tags}]}, the signers in parallel."""
+def sign_command(assignments, administers=None):
+    """ansible-playbook argv that signs {signer: [{repository, tags}]}, the signers in parallel; administers:
+    {signer: [{repository, signers}]}, who makes whom a signer of a repository first."""
     EPHEMERAL.mkdir(parents=True, exist_ok=True)
     inventory = EPHEMERAL / f'signers-{uuid.uuid4().hex[:8]}.json'
-    hosts = {s: {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable, 'sign_repos': repos}
+    hosts = {s: {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable, 'sign_repos': repos,
+                 'administers': (administers or {}).get(s, [])}
              for s, repos in assignments.items()}
     inventory.write_text(json.dumps({'signers': {'hosts': hosts}}))
     extra = EPHEMERAL / 'sign-vars.json'
@@ -126,8 +128,8 @@ def sign_command(assignments):
     return ['ansible-playbook', '-i', str(inventory), '-f', str(len(SIGNERS)), '-e', f'@{extra}', str(SIGN_PLAYBOOK)]
 
 
-def sign(assignments, check=True, timeout=900):
-    return run(sign_command(assignments), check=check, timeout=timeout)
+def sign(assignments, check=True, timeout=900, administers=None):
+    return run(sign_command(assignments, administers), check=check, timeout=timeout)
 
 
 def sign_in_background(assignments):
