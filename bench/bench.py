@@ -8,6 +8,8 @@ gets the medians and their ratio, with the machine's core count:
   3. signing 50 tags of one repository: one trust_sign task against a shell loop of docker trust sign,
      first run and re-run (local images), and first run from what the registry holds (source=registry);
      500 tags, one run each ('scale');
+  7. backing up the lab's stack: backup_stack.yml against a plain mariadb-dump of both databases and a tar of the
+     registry's storage ('backup');
   4. trust_client rollout to 20 client containers (clients.yml): first run and re-run;
   5. resolving 20 signed tags: one template with the trusted_digest lookup (pinned, verified by the
      notary CLI) against 20 docker trust inspect calls;
@@ -220,6 +222,37 @@ def bench_scale():
     return results
 
 
+# ---------------------------------------------------------------- 7. backing up the lab's stack
+
+def bench_backup():
+    """backup_stack.yml of the lab (both databases, the registry's storage, PKI and credentials, encrypted, on the
+    controller) against a plain mariadb-dump of both databases plus a tar of the registry's storage."""
+    backups = os.path.join(WORK, 'backups')
+    extra = os.path.join(WORK, 'backup-vars.json')
+    with open(os.open(extra, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 'w') as handle:
+        json.dump({'stack_backup_passphrase': 'bench-backup-passphrase', 'stack_backup_dir': backups,
+                   'stack_backup_keep': 1}, handle)
+    plain = ('docker exec trust_mariadb mariadb-dump --single-transaction --databases notaryserver notarysigner > %s/plain.sql'
+             ' && docker exec trust_registry tar -C /var/lib/docker-registry -cf - . > %s/plain.tar' % (WORK, WORK))
+    results = {'collection': [], 'collection (playbook)': [], 'plain': []}
+    for run in range(RUNS):
+        for side in (['collection', 'plain'] if run % 2 == 0 else ['plain', 'collection']):
+            if side == 'collection':
+                seconds, out = sh(['ansible-playbook', '-i', 'inventory/lab', 'playbooks/backup_stack.yml', '-e', '@' + extra],
+                                  env={'ANSIBLE_CALLBACKS_ENABLED': 'ansible.posix.profile_tasks'})
+                results['collection (playbook)'].append(seconds)
+                # the play's own time (profile_tasks' last total), without ansible-playbook's start-up
+                seconds = sum(float(x) for x in re.findall(r' -+ ([0-9.]+)s$', out, re.M))
+            else:
+                seconds, dummy = sh(plain)
+            results[side].append(seconds)
+            log('backup run %d %s: %.2f s' % (run + 1, side, seconds))
+    results['bytes'] = sum(os.path.getsize(os.path.join(WORK, f)) for f in ('plain.sql', 'plain.tar'))
+    for f in ('plain.sql', 'plain.tar'):
+        os.remove(os.path.join(WORK, f))
+    return results
+
+
 # ---------------------------------------------------------------- 5. resolve 20 tags
 
 RESOLVE_TAGS = 20
@@ -345,7 +378,7 @@ def bench_clients():
 
 # ---------------------------------------------------------------- the report
 
-def write_report(deploy, site, sign, clients, measured, resolve=None, front=None, scale=None):
+def write_report(deploy, site, sign, clients, measured, resolve=None, front=None, scale=None, backup=None):
     cores = os.cpu_count()
     d_col, d_sh = median(deploy['collection']), median(deploy['shell'])
     s_med = median(site[0])
@@ -401,8 +434,14 @@ def write_report(deploy, site, sign, clients, measured, resolve=None, front=None
                      'through the front (TLS, password check, rules)', '%.2f s' % f_front,
                      'straight to the registry (backend network)', '%.2f s' % f_straight,
                      '%.2f' % (f_front / f_straight), '-'))
+    if backup:
+        b_col, b_plain = median(backup['collection']), median(backup['plain'])
+        rows.append(('7. back up the lab stack (%.0f MB of data)' % (backup['bytes'] / 1e6),
+                     'playbooks/backup_stack.yml (encrypted set; whole playbook: %.1f s)' % median(backup['collection (playbook)']),
+                     '%.2f s' % b_col, 'mariadb-dump of both databases + tar of the registry', '%.2f s' % b_plain,
+                     '%.2f' % (b_col / b_plain), '< 1.5: %s' % ('met' if b_col < 1.5 * b_plain else 'NOT met')))
     raw = {'deploy': deploy, 'site': site[0], 'sign': sign, 'clients': clients, 'resolve': resolve, 'front': front,
-           'scale': scale}
+           'scale': scale, 'backup': backup}
     lines = [
         '# Benchmarks',
         '',
@@ -410,7 +449,7 @@ def write_report(deploy, site, sign, clients, measured, resolve=None, front=None
         'alternating, medians shown. Ratios are collection / other side; this machine is noisy, so compare',
         'ratios from one run, not seconds across runs. Measured: %s.' % (', '.join(
             '%s %s' % (part, measured.get(part, 'at an unknown time'))
-            for part in ('deploy', 'site', 'sign', 'scale', 'clients', 'resolve', 'front'))),
+            for part in ('deploy', 'site', 'sign', 'scale', 'clients', 'resolve', 'front', 'backup'))),
         '',
         '| measurement | collection | median | other side | median | ratio | target |',
         '| --- | --- | --- | --- | --- | --- | --- |',
@@ -450,6 +489,10 @@ def write_report(deploy, site, sign, clients, measured, resolve=None, front=None
         '  `notary list` of the repository under a generated config with the pin, a read of the verified',
         '  root.json, and the lookup plugin\'s own start; the other side asks the docker CLI per tag, which pins',
         '  nothing. Both sides have a warm trust cache after their first run.',
+        '- 7: the collection side is the sum of the play\'s task times (profile_tasks): one shell run on the stack host',
+        '  (the dump and the tar, each piped through openssl enc), the fetch of both parts, one shell run on the',
+        '  controller (PKI and credentials, checksums, retention), the manifest; the plain side writes the same dump and',
+        '  tar unencrypted, into local files. On a small stack the fixed cost of five module runs dominates.',
         '- 6: each request through the front is one TLS hop to nginx, one sha512-crypt check of the password',
         '  (front_password_rounds, 1000: about 2 ms of CPU) and the rules (an nginx map), then TLS to the registry;',
         '  the other side sends the same requests to the registry on the backend network, with no front and no',
@@ -505,7 +548,7 @@ def load_section():
 
 def main():
     os.makedirs(WORK, exist_ok=True)
-    only = sys.argv[1:] or ['deploy', 'site', 'sign', 'scale', 'clients', 'resolve', 'front']
+    only = sys.argv[1:] or ['deploy', 'site', 'sign', 'scale', 'clients', 'resolve', 'front', 'backup']
     if only == ['report']:  # rewrite docs/BENCHMARKS.md from the last measurements
         only = []
     cache = os.path.join(WORK, 'results.json')
@@ -517,7 +560,7 @@ def main():
             json.dump(results, handle)
     if all(k in results for k in ('deploy', 'site', 'sign', 'clients')):
         write_report(results['deploy'], results['site'], results['sign'], results['clients'], results.get('measured', {}),
-                     results.get('resolve'), results.get('front'), results.get('scale'))
+                     results.get('resolve'), results.get('front'), results.get('scale'), results.get('backup'))
 
 
 if __name__ == '__main__':

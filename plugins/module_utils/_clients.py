@@ -252,9 +252,11 @@ class TrustCLI(ServerClient):
                 self.check_server()
             except TrustError as exc:
                 raise TrustError('%s (the docker CLI fell back to cached trust data for %s: %s)' % (exc, repository, last))
-            raise TrustError('the notary server answers but has no trust data for %s that matches the docker '
-                             'CLI\'s cache in %s/tuf/%s (was the server reset? then remove that cache '
-                             'directory): %s' % (repository, self.trust_dir, repository, last))
+            raise TrustError('the docker CLI got no fresh trust data for %s from the notary server and fell back to '
+                             'its cache in %s/tuf/%s, though the server\'s health check passes: the server notices a '
+                             'failed database only after a while (retry), or it was reset and has no trust data that '
+                             'matches the cache (then remove that cache directory): %s'
+                             % (repository, self.trust_dir, repository, last))
         if rc == 0:
             self._checked = True
             data = json.loads(out)

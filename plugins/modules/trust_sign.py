@@ -317,7 +317,11 @@ class TrustSign(object):
                     if rc != 0:
                         self.fail('docker trust revoke %s failed' % ref, (err or out).strip(), done)
                     done.append('revoke %s' % ref)
-            after = signed_tags(self.cli.inspect(self.repository))
+            try:
+                after = signed_tags(self.cli.inspect(self.repository))
+            except TrustError as exc:
+                raise TrustError('%s published, but reading the trust data back failed (after %d done, see actions): %s'
+                                 % (self.repository, len(done), exc), changed=True, actions=done)
         else:
             after = dict(before)
             for verb, ref, dummy in actions:

@@ -82,10 +82,12 @@ def test_mariadb_stopped_during_trust_sign_fails_clearly_changes_nothing_and_the
         # the update; or drops the connection when the database vanishes mid-publish; or, for the runs after that,
         # its health check answers 503), the server's state read by the module, and what the failed run had done
         # (the tag pushed, none signed)
+        # (or, when the stop lands after a tag's publish, its read-back: the docker CLI falls back to its cache)
         assert any(words in message for words in ('unable to reach trust server', 'trust server rejected operation',
-                                                  'EOF', 'answered HTTP 503')), message
+                                                  'EOF', 'answered HTTP 503', 'reading the trust data back failed')), message
         assert 'the notary server' in message and 'is not trusted' not in message, message
-        assert ('done, see actions' in message and 'none of them is signed' in message and 'changed: true' in message) \
+        assert ('done, see actions' in message and 'changed: true' in message
+                and ('none of them is signed' in message or 'published, but reading' in message)) \
             or 'answered HTTP 503' in message, message
     finally:
         run(['docker', 'start', 'dcttestfault_mariadb'])
