@@ -23,8 +23,8 @@ SIGN_PASSPHRASE = 'recovery-signer-passphrase'
 SERVICES = ('front', 'mariadb', 'notary_signer', 'notary_server', 'registry')
 # the scenario's stack and the second target (another name, other ports, its own controller directory)
 STACKS = {
-    'dcttestrec': {'notary': 34443, 'registry': 35000, 'state': EPHEMERAL / 'state'},
-    'dcttestrec2': {'notary': 36443, 'registry': 37000, 'state': EPHEMERAL / 'state2'},
+    'dcttestrec': {'notary': 26443, 'registry': 27000, 'state': EPHEMERAL / 'state'},
+    'dcttestrec2': {'notary': 28443, 'registry': 29000, 'state': EPHEMERAL / 'state2'},
 }
 FIRST = 'dcttestrec'
 REGISTRY = f'localhost:{STACKS[FIRST]["registry"]}'
