@@ -49,3 +49,32 @@ def test_role_defaults_match_argument_specs():
             if '{{' in str(value):
                 continue  # a templated default is described in words in the spec
             assert options[name]['default'] == value, f'{role.name}: default of {name} differs'
+
+
+def _ports(node, found):
+    """Every integer value of a key ending in _port under node (a molecule inventory)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key.endswith('_port') and isinstance(value, int):
+                found.append(value)
+            else:
+                _ports(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _ports(value, found)
+    return found
+
+
+def test_molecule_scenarios_publish_on_ports_of_their_own():
+    """The scenarios run in parallel on one daemon: two that publish on one port collide (seen in CI). A scenario's
+    second stack (recovery's restore target) names its ports in its verifier, which counts here too."""
+    owners = {}
+    for path in sorted((ROOT / 'molecule').glob('*/molecule.yml')):
+        scenario = path.parent.name
+        inventory = yaml.safe_load(path.read_text()).get('provisioner', {}).get('inventory', {})
+        ports = _ports(inventory, [])
+        for conftest in path.parent.glob('tests/conftest.py'):
+            ports += [int(p) for p in re.findall(r"'(?:notary|registry)': (\d+)", conftest.read_text())]
+        for port in set(ports) - {4443, 5000}:  # the lab's ports, which fleet's clients are told about
+            assert port not in owners, f'port {port}: scenarios {owners[port]} and {scenario}'
+            owners[port] = scenario
