@@ -59,13 +59,20 @@ class ServerClient(object):
     def run(self, args, environ=None):
         """Run the CLI with args (and environ over its environment); return (rc, stdout, stderr). stdin is empty,
         so a prompt fails."""
-        timeout = str(self.params.get('timeout') or 120)
-        cmd = ['timeout', '--kill-after=5', timeout] + self.command(args)
+        timeout = self.timeout()
+        cmd = ['timeout', '--kill-after=5', str(timeout)] + self.command(args)
         rc, out, err = self.module.run_command(cmd, data=b'', binary_data=True,
                                                environ_update=dict(self.environment(), **(environ or {})))
         if rc == 124:
-            raise TrustError('%s %s timed out after %s s (option timeout)' % (self.binary, ' '.join(args), timeout))
+            raise self.timed_out(args, timeout)
         return rc, out, err
+
+    def timeout(self):
+        """Seconds one CLI call may take (option timeout)."""
+        return int(self.params.get('timeout') or 120)
+
+    def timed_out(self, args, timeout):
+        return TrustError('%s %s timed out after %s s (option timeout)' % (self.binary, ' '.join(args), timeout))
 
     def run_many(self, arg_lists, workers=4, environ=None):
         """Run the CLI once per args in arg_lists, workers at a time; return their (rc, stdout, stderr) in order.
@@ -74,14 +81,14 @@ class ServerClient(object):
         import subprocess
         from concurrent.futures import ThreadPoolExecutor
         env = dict(os.environ, LANG='C.UTF-8', LC_ALL='C.UTF-8', **dict(self.environment(), **(environ or {})))
-        timeout = int(self.params.get('timeout') or 120)
+        timeout = self.timeout()
 
         def one(args):
             try:
                 done = subprocess.run(self.command(args), input=b'', capture_output=True, env=env, timeout=timeout,
                                       check=False)
             except subprocess.TimeoutExpired:
-                raise TrustError('%s %s timed out after %s s (option timeout)' % (self.binary, ' '.join(args), timeout))
+                raise self.timed_out(args, timeout)
             return done.returncode, done.stdout.decode('utf-8', 'replace'), done.stderr.decode('utf-8', 'replace')
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(arg_lists)))) as pool:
             return list(pool.map(one, arg_lists))
@@ -297,7 +304,7 @@ class TrustCLI(ServerClient):
         a local unix socket (no process to start); else, or when a tag is not found that way (a name the
         engine spells differently), one `docker image inspect` of every tag, which fails for a tag that is
         not present locally."""
-        images = engine_images(self.config_dir, repository, int(self.params.get('timeout') or 120))
+        images = engine_images(self.config_dir, repository, self.timeout())
         if images is not None:
             by_tag = {}
             for image in images:

@@ -192,7 +192,7 @@ class TrustSign(object):
         credentials = self.cli.credentials(self.repository)
 
         def one(tag):
-            return tag, manifest_head(self.repository, tag, ca_file, credentials, int(self.module.params['timeout']))
+            return tag, manifest_head(self.repository, tag, ca_file, credentials, self.cli.timeout())
         with ThreadPoolExecutor(max_workers=min(4, len(self.tags))) as pool:
             found = dict(pool.map(one, self.tags))
         missing = sorted(t for t, v in found.items() if not v)
@@ -258,6 +258,7 @@ class TrustSign(object):
             if not tags:
                 return done, 0
             roles = self.roles(tags)
+        pushes = []  # what a failed publish leaves done: the pushes
         if self.module.params['source'] == 'registry':
             digests = dict((t, self.registry_digests[t]) for t in tags)
         else:
@@ -267,7 +268,7 @@ class TrustSign(object):
                 exc.result['actions'] = done + exc.result.get('actions', [])
                 exc.result['changed'] = bool(exc.result['actions'])
                 raise
-            done += ['push %s:%s' % (self.repository, t) for t in tags]
+            pushes = ['push %s:%s' % (self.repository, t) for t in tags]
         passphrase = self.module.params['repository_passphrase']
         notary = NotaryCLI(self.module, dict(targets=passphrase, snapshot=passphrase, delegation=passphrase), self.repository)
         try:
@@ -275,9 +276,7 @@ class TrustSign(object):
                                         self.module.params['publish_retries'])
         except TrustError as exc:
             self.fail('signing %d tags of %s failed, none of them is signed' % (len(tags), self.repository),
-                      str(exc), done)
-        if self.module.params['source'] == 'local':
-            done = done[:-len(tags)]  # the pushes: now signed
+                      str(exc), done + pushes)
         return done + ['sign %s:%s' % (self.repository, t) for t in tags], refused
 
     def run(self):
