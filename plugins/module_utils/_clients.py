@@ -85,6 +85,7 @@ class ServerClient(object):
 
         def one(args):
             try:
+                # pylint: disable-next=ansible-bad-function
                 done = subprocess.run(self.command(args), input=b'', capture_output=True, env=env, timeout=timeout,
                                       check=False)
             except subprocess.TimeoutExpired:
@@ -144,6 +145,10 @@ class ServerClient(object):
             if exc.code in (401, 403):
                 raise TrustError(refusal(credentials, gun, 'the notary server %s answered HTTP %s for %s: %s'
                                          % (url, exc.code, path, body[:300])))
+            if exc.code in (502, 504):
+                # the front's own page: it got no answer from notary-server behind it
+                raise TrustError('the notary server %s answered HTTP %s for %s: its front could not reach '
+                                 'notary-server (down, restarting or overloaded)' % (url, exc.code, path))
             raise TrustError('the notary server %s answered HTTP %s for %s%s'
                              % (url, exc.code, path, ': ' + body[:500] if body else ''))
         except (urllib.error.URLError, ssl.SSLError, OSError) as exc:
