@@ -22,4 +22,4 @@ mkdir -p "$copy"
 (cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -c) | tar -x -C "$copy"
 cd "$copy"
 git init -q . && git add -A
-ansible-test sanity --python 3.11 --color no --requirements "$@"
+ansible-test sanity --python "$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" --color no --requirements "$@"

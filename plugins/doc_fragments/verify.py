@@ -39,7 +39,7 @@ options:
     type: bool
   notary_config:
     description:
-      - A notary client config (what M(dct.trust_stack.trust_client) writes to C(~/.notary/config.json)) to take
+      - A notary client config (what P(dct.trust_stack.trust_client#role) writes to C(~/.notary/config.json)) to take
         I(server), I(ca_cert), I(trust_dir), I(pins) and I(disable_tofu) from when they are not given.
       - Unset, C(~/.notary/config.json) when it exists.
     type: path

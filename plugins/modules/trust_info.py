@@ -117,8 +117,8 @@ repositories:
     root_key_ids:
       description:
         - The root key IDs of C(root.json)'s root role, as verified by the docker CLI, which is what notary's trust pinning
-          compares. Give them to M(dct.trust_stack.trust_client) (C(trust_client_trust_pins)),
-          M(dct.trust_stack.trust_pull) and the M(dct.trust_stack.trusted_digest) lookup as C(pins).
+          compares. Give them to P(dct.trust_stack.trust_client#role) (C(trust_client_trust_pins)),
+          M(dct.trust_stack.trust_pull) and the P(dct.trust_stack.trusted_digest#lookup) lookup as C(pins).
       type: list
       elements: str
     targets_key_ids:

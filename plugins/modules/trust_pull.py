@@ -13,7 +13,7 @@ short_description: Pull exactly the signed content of image tags, verified with 
 version_added: 0.5.0
 description:
   - Resolves each tag to the digest the notary server's trust data signs it with, verified by the notary CLI with
-    the pinned root keys (see M(dct.trust_stack.trusted_digest), which does the same on the controller), then pulls
+    the pinned root keys (see P(dct.trust_stack.trusted_digest#lookup), which does the same on the controller), then pulls
     C(repository@sha256:<digest>) and tags it locally as C(repository:tag).
   - Enforcement does not depend on the container CLI. It works with docker CLI 20.10 to 29 (29 enforces nothing and
     may have no C(docker trust)), with podman and with podman-docker's C(docker); C(DOCKER_CONTENT_TRUST) is not needed.
@@ -42,7 +42,7 @@ options:
       - The container CLI that pulls and tags, a name looked up in C(PATH) or a path. C(docker) (any version,
         C(docker trust) not needed) or C(podman) (or podman-docker's C(docker)).
       - It pulls with the credentials it has (C(docker login), C(podman login)) and the registry CA it trusts
-        (C(/etc/docker/certs.d/), C(/etc/containers/certs.d/); M(dct.trust_stack.trust_client) puts both there).
+        (C(/etc/docker/certs.d/), C(/etc/containers/certs.d/); P(dct.trust_stack.trust_client#role) puts both there).
     type: str
     default: docker
 attributes:
