@@ -92,7 +92,7 @@ docs-lint: collection
 # the collection's documentation site (HTML) in build/docs/build/html; its Sphinx tools come from requirements-docs.txt
 docs: collection
 	pip install --quiet --disable-pip-version-check -r $(ROOT)/docs/requirements-docs.txt
-	rm -rf $(ROOT)/build/docs
+	rm -rf $(ROOT)/build/docs && install -d -m 0755 $(ROOT)/build/docs
 	antsibull-docs sphinx-init --use-current --lenient --dest-dir $(ROOT)/build/docs dct.trust_stack
 	cd $(ROOT)/build/docs && bash build.sh
 	@echo "make docs: open build/docs/build/html/index.html"
