@@ -26,11 +26,12 @@ export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help venv venv-oldest docker collection lab lab-stack lint yamllint ansible-lint docs-lint docs sanity sanity-oldest unit unit-oldest molecule test bench build clean-lab
+.PHONY: help venv venv-oldest docker collection lab lab-stack lint yamllint ansible-lint docs-lint docs sanity sanity-oldest unit unit-oldest molecule readme-test test bench build clean-lab
 
 help:
 	@echo "make lab    - install what is missing, build the images, deploy the lab stack on this machine"
 	@echo "make test   - lint, docs lint, ansible-test sanity and unit tests on ansible-core 2.19 and 2.21, every molecule scenario ($(SCENARIOS)) on 2.21"
+	@echo "make readme-test - make lab, then run the README's examples against it as pasted"
 	@echo "make docs   - render the collection's documentation (HTML) into build/docs/"
 	@echo "make bench  - measure the collection against plain docker / CLI loops (needs the lab); writes docs/BENCHMARKS.md"
 	@echo "make build  - build the collection tarball into build/"
@@ -101,7 +102,11 @@ docs: collection
 molecule: venv docker collection
 	@bash $(ROOT)/scripts/molecule.sh $(SCENARIOS)
 
-test: lint docs-lint sanity sanity-oldest unit unit-oldest molecule
+# the README's examples, as pasted, against the lab (scripts/readme_test.py)
+readme-test: lab
+	python $(ROOT)/scripts/readme_test.py
+
+test: lint docs-lint sanity sanity-oldest unit unit-oldest molecule readme-test
 	@echo "make test: all passed"
 
 build: collection
