@@ -25,7 +25,9 @@ def test_every_declared_collection_is_used_and_every_used_one_declared():
     for top in ('roles', 'playbooks', 'plugins'):
         for path in (ROOT / top).rglob('*'):
             if path.suffix in ('.yml', '.py', '.j2'):
-                used.update(re.findall(r'\b(community\.[a-z_]+|ansible\.(?!builtin\b|module_utils\b|plugins\b)[a-z_]+)\.[a-z_]+', path.read_text()))
+                # Python imports of ansible-core (ansible.parsing, ansible.errors...) are not collections
+                text = re.sub(r'^\s*(from|import) ansible\.\S+.*$', '', path.read_text(), flags=re.M)
+                used.update(re.findall(r'\b(community\.[a-z_]+|ansible\.(?!builtin\b|module_utils\b|plugins\b)[a-z_]+)\.[a-z_]+', text))
     galaxy = yaml.safe_load((ROOT / 'galaxy.yml').read_text())
     assert set(galaxy['dependencies']) == used
     requirements = yaml.safe_load((ROOT / 'requirements.yml').read_text())

@@ -4,6 +4,7 @@ volumes, host files, and the controller's PKI and credentials). Bad sets are ref
 restore gives the same service back to clients that keep their trust caches; the same set restored under a second
 stack name and ports gives the same answers; and the signer's alias passphrase can move without losing a key.
 The tests run in file order and share the module-scoped `world`."""
+import json
 import re
 import shutil
 import time
@@ -66,7 +67,8 @@ def test_the_backup_is_one_private_encrypted_set_with_a_manifest(world):
     assert re.search(rf'backup {found.name} of stack {FIRST} taken at ', world['backup'].stdout)
 
 
-@pytest.mark.parametrize('case', ['missing set', 'corrupted part', 'wrong passphrase', 'set of another stack'])
+@pytest.mark.parametrize('case', ['missing set', 'corrupted part', 'wrong passphrase', 'set of another stack',
+                                  'unknown cipher'])
 def test_a_bad_set_fails_clearly_before_anything_changes(world, case, tmp_path):
     found = backup_set()
     target, extra = FIRST, {}
@@ -75,6 +77,8 @@ def test_a_bad_set_fails_clearly_before_anything_changes(world, case, tmp_path):
         extra, expect = {'stack_backup_name': f'{FIRST}-19700101T000000Z'}, 'no backup set'
     elif case == 'corrupted part':
         expect = 'registry.tar.enc does not match its SHA-256 in the manifest'
+    elif case == 'unknown cipher':  # the manifest's cipher goes into the restore's openssl command
+        expect = f'its manifest names cipher aes-256-cbc; touch {tmp_path}/pwned, not one of aes-256-ctr, aes-256-cbc'
     elif case == 'wrong passphrase':
         extra, expect = {'stack_backup_passphrase': 'not-the-passphrase'}, 'stack_backup_passphrase does not open'
     else:
@@ -87,12 +91,18 @@ def test_a_bad_set_fails_clearly_before_anything_changes(world, case, tmp_path):
             data = bytearray((broken / 'registry.tar.enc').read_bytes())
             data[len(data) // 2] ^= 0xFF
             (broken / 'registry.tar.enc').write_bytes(bytes(data))
+        elif case == 'unknown cipher':
+            shutil.copytree(found, broken)
+            manifest = json.loads((broken / 'manifest.json').read_text())
+            manifest['cipher'] = f'aes-256-cbc; touch {tmp_path}/pwned'
+            (broken / 'manifest.json').write_text(json.dumps(manifest))
         failed = playbook(target, 'restore_stack', check=False, **extra)
     finally:
         shutil.rmtree(broken, ignore_errors=True)
     out = failed.stdout + failed.stderr
     assert failed.returncode != 0 and expect in out and 'Nothing was changed' in out, out[-3000:]
     assert fingerprint(target) == before
+    assert not (tmp_path / 'pwned').exists()
 
 
 def test_the_restore_is_the_same_service_for_clients_with_their_caches(world):

@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# Copyright: dct.trust_stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The stack_backup action's arguments and the one command it runs on the stack host."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+import shlex
+
+ARGUMENT_SPEC = dict(
+    stack=dict(type='str', required=True),
+    databases=dict(type='list', elements='str', required=True),
+    passphrase=dict(type='str', required=True, no_log=True),
+    backup_dir=dict(type='path', required=True),
+    controller_dir=dict(type='path', required=True),
+    keep=dict(type='int', default=7),
+    manifest=dict(type='dict', default={}),
+)
+
+# the parts the stack host makes, in the order it makes them; the controller adds controller.tar.enc
+HOST_PARTS = ('databases.sql.enc', 'registry.tar.enc')
+# AES-256 in CTR mode: several times faster than CBC with AES-NI, so encrypting costs about what writing does; the
+# key and IV come from the passphrase and a random salt per file (PBKDF2). The manifest names it; sets made before
+# 0.9.0 are CBC and name none (the stack_backup role's restore reads both).
+CIPHER = 'aes-256-ctr'
+ENCRYPT = 'openssl enc -%s -pbkdf2 -salt -pass file:"$work/passphrase"' % CIPHER
+NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
+
+
+def host_script(work, stack, databases):
+    """bash that dumps the databases, then archives the registry's storage, into work (the task's private
+    temporary directory, which holds the passphrase file), each part encrypted and checksummed in one pass;
+    prints "<part> <sha256> <size>" per part. The parts get work's owner, so the connection user can fetch
+    them when the task becomes another user."""
+    return '\n'.join([
+        'set -e -o pipefail',
+        'umask 077',
+        'work=%s' % shlex.quote(work),
+        "trap 'rm -f \"$work/passphrase\"' EXIT",
+        # openssl's SHA-256 (SHA-NI where the CPU has it) is several times faster than coreutils' sha256sum
+        'part() { tee "$work/$1" | openssl dgst -sha256 -r | { read -r sum rest; echo "$1 $sum $(stat -c %s "$work/$1")"; }; }',
+        'docker exec %s mariadb-dump --single-transaction --skip-lock-tables --databases %s | %s | part %s' % (
+            shlex.quote(stack + '_mariadb'), ' '.join(shlex.quote(d) for d in databases), ENCRYPT, HOST_PARTS[0]),
+        # after the dump: a push never removes a blob, so every digest the dumped trust data names is here
+        "docker exec %s tar -C /var/lib/docker-registry --exclude='*/_uploads' -cf - . | %s | part %s" % (
+            shlex.quote(stack + '_registry'), ENCRYPT, HOST_PARTS[1]),
+        'chown --reference="$work" %s' % ' '.join('"$work/%s"' % p for p in HOST_PARTS),
+    ])
+
+
+def parse_sums(out):
+    """{part: (sha256, size)} from host_script's output."""
+    sums = {}
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[0] in HOST_PARTS:
+            sums[fields[0]] = (fields[1], int(fields[2]))
+    return sums
