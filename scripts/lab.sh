@@ -2,19 +2,44 @@
 # `make lab`: build the images, deploy the lab stack on this machine with
 # inventory/lab, and print where things are. `--destroy` removes the lab's
 # containers, networks and volumes (not .lab/ and not the images), and the
-# docker CLI's cached trust data of the lab registry's repositories, which would
-# otherwise disagree with the new, empty notary database.
+# cached trust data of the lab registry's repositories, which would otherwise
+# disagree with the new, empty notary database. The lab signs its demo in a trust
+# directory of its own, .lab/docker, so a root key already in ~/.docker/trust is
+# neither needed nor touched.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 stack=trust
 
-if [ "${1:-}" = "--destroy" ]; then
+# Cached trust data of the lab registry's repositories: root's docker trust directory (also the notary CLI's and
+# the lookup's, through ~/.notary/config.json), the lab's own trust directory and the lookup's default cache.
+forget_trust_cache() {
+  rm -rf "${HOME}/.docker/trust/tuf/localhost:5000" .lab/docker/trust/tuf/localhost:5000 \
+    "${HOME}/.cache/dct.trust_stack/notary/localhost:4443/tuf/localhost:5000"
+}
+
+destroy() {
   docker ps -aq --filter "name=^${stack}_" | xargs -r docker rm -f
   docker network ls -q --filter "name=^${stack}_" | xargs -r docker network rm
   docker volume ls -q --filter "name=^${stack}_" | xargs -r docker volume rm
-  rm -rf "${HOME}/.docker/trust/tuf/localhost:5000"
+  forget_trust_cache
+}
+
+if [ "${1:-}" = "--destroy" ]; then
+  destroy
   exit 0
+fi
+
+# The lab's volumes hold data only .lab/credentials opens (database passwords, signer alias passphrases). Volumes
+# without it come from another checkout's lab or from a removed .lab/: nothing can use them, so they go.
+if [ ! -d .lab/credentials ] && [ -n "$(docker volume ls -q --filter "name=^${stack}_")" ]; then
+  echo "== make lab: ${stack}_ volumes exist but .lab/credentials does not (another checkout's lab, or .lab/ removed):"
+  echo "   their data cannot be opened without those credentials; removing that lab first"
+  destroy
+fi
+# A new notary database: cached trust data of the lab's repositories would disagree with it.
+if ! docker volume inspect "${stack}_mariadb_data" >/dev/null 2>&1; then
+  forget_trust_cache
 fi
 
 mkdir -p .lab && chmod 0700 .lab
