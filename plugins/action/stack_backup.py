@@ -21,7 +21,7 @@ from ansible.parsing.vault import VaultLib, VaultSecret
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._stack_backup import (
-    ARGUMENT_SPEC, CIPHER, HOST_PARTS, NAME_RE, host_script, parse_sums)
+    ARGUMENT_SPEC, CIPHER, HOST_PARTS, NAME_RE, encrypt_command, host_script, parse_sums)
 
 CONTROLLER_PART = 'controller.tar.enc'
 CHECK_VALUE = 'dct-stack-backup'
@@ -43,7 +43,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         stack, passphrase = args['stack'], args['passphrase']
         for name, value in [('stack', stack)] + [('databases', d) for d in args['databases']]:
             if not NAME_RE.match(value):
@@ -118,9 +118,8 @@ class ActionModule(ActionBase):
         path = os.path.join(set_dir, CONTROLLER_PART)
         env = dict(os.environ, DCT_STACK_BACKUP_PASSPHRASE=args['passphrase'])
         done = subprocess.run(
-            ['bash', '-c', 'set -e -o pipefail; tar -C "$1" -cf - pki credentials'
-             ' | openssl enc -"$3" -pbkdf2 -salt -pass env:DCT_STACK_BACKUP_PASSPHRASE -out "$2"',
-             'stack_backup', args['controller_dir'], path, CIPHER],
+            ['bash', '-c', 'set -e -o pipefail; tar -C "$1" -cf - pki credentials | %s -out "$2"'
+             % encrypt_command('env:DCT_STACK_BACKUP_PASSPHRASE'), 'stack_backup', args['controller_dir'], path],
             env=env, capture_output=True, check=False)
         if done.returncode != 0:
             raise AnsibleActionFail('stack_backup: archiving %s failed: %s'

@@ -25,7 +25,15 @@ HOST_PARTS = ('databases.sql.enc', 'registry.tar.enc')
 # key and IV come from the passphrase and a random salt per file (PBKDF2). The manifest names it; sets made before
 # 0.9.0 are CBC and name none (the stack_backup role's restore reads both).
 CIPHER = 'aes-256-ctr'
-ENCRYPT = 'openssl enc -%s -pbkdf2 -salt -pass file:"$work/passphrase"' % CIPHER
+
+
+def encrypt_command(passphrase_source):
+    """openssl's command that encrypts stdin to stdout (or to -out) with CIPHER, the passphrase read from
+    passphrase_source (openssl's -pass: file:<path> or env:<variable>, never the passphrase itself)."""
+    return 'openssl enc -%s -pbkdf2 -salt -pass %s' % (CIPHER, passphrase_source)
+
+
+ENCRYPT = encrypt_command('file:"$work/passphrase"')
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
 
 
