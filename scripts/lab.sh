@@ -30,13 +30,19 @@ if [ "${1:-}" = "--destroy" ]; then
   exit 0
 fi
 
-# The lab's volumes hold data only .lab/credentials opens (database passwords, signer alias passphrases). Volumes
-# without it come from another checkout's lab or from a removed .lab/: nothing can use them, so they go.
-if [ ! -d .lab/credentials ] && [ -n "$(docker volume ls -q --filter "name=^${stack}_")" ]; then
-  echo "== make lab: ${stack}_ volumes exist but .lab/credentials does not (another checkout's lab, or .lab/ removed):"
-  echo "   their data cannot be opened without those credentials; removing that lab first"
-  destroy
+# The lab's volumes hold data only the .lab/credentials of the checkout that made them opens (database passwords,
+# signer alias passphrases); that checkout is noted in $owner. Volumes of another checkout's lab, or of a removed
+# .lab/, cannot be used from here, so they go.
+owner="${HOME}/.dct-trust-stack/lab/${stack}.checkout"
+if [ -n "$(docker volume ls -q --filter "name=^${stack}_")" ]; then
+  made_by=$(cat "$owner" 2>/dev/null || true)
+  if [ ! -d .lab/credentials ] || { [ -n "$made_by" ] && [ "$made_by" != "$root" ]; }; then
+    echo "== make lab: the ${stack}_ volumes were made by ${made_by:-a lab whose .lab/ is gone}, and this checkout's"
+    echo "   .lab/credentials cannot open them; removing that lab first"
+    destroy
+  fi
 fi
+mkdir -p "$(dirname "$owner")" && echo "$root" > "$owner"
 # A new notary database: cached trust data of the lab's repositories would disagree with it.
 if ! docker volume inspect "${stack}_mariadb_data" >/dev/null 2>&1; then
   forget_trust_cache

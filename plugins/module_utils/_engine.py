@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: dct.trust_stack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The local Docker engine, asked over its unix socket when the docker CLI would use that socket."""
+"""The Docker engine: through the docker CLI, or over its unix socket when the docker CLI would use that socket."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -10,6 +10,26 @@ import json
 import os
 import socket
 from urllib.parse import quote
+
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
+
+
+def docker_path(module, **done):
+    """The docker CLI module.params['docker_cli'] names; TrustError carrying done when there is none."""
+    cli = module.params['docker_cli']
+    found = cli if '/' in cli else module.get_bin_path(cli)
+    if not found or not os.access(found, os.X_OK):
+        raise TrustError('docker CLI "%s" not found or not executable (option docker_cli)' % cli, **done)
+    return found
+
+
+def docker_cli(module, args, **done):
+    """stdout of the docker CLI (module.params['docker_cli']) run with args; on a failure TrustError naming the
+    command, carrying done (what the module did before it)."""
+    rc, out, err = module.run_command([docker_path(module, **done)] + list(args))
+    if rc != 0:
+        raise TrustError('docker %s failed: %s' % (' '.join(args), (err or out).strip()), **done)
+    return out
 
 
 def repo_digest(repo_digests, repository):

@@ -52,6 +52,8 @@ attributes:
   diff_mode:
     support: full
     details: the networks that are (or would be) created.
+  action_group:
+    support: none
 '''
 
 EXAMPLES = r'''
@@ -80,27 +82,15 @@ networks:
 '''
 
 import json
-import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._engine import docker_cli as docker
 
 LABEL = 'org.dct.trust_stack.stack'
 NAME_RE = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]*$')
-
-
-def docker(module, args, **done):
-    """Run the docker CLI with args; on a failure raise TrustError carrying done (what was made before it)."""
-    cli = module.params['docker_cli']
-    found = cli if '/' in cli else module.get_bin_path(cli)
-    if not found or not os.access(found, os.X_OK):
-        raise TrustError('docker CLI "%s" not found or not executable (option docker_cli)' % cli, **done)
-    rc, out, err = module.run_command([found] + list(args))
-    if rc != 0:
-        raise TrustError('docker %s failed: %s' % (' '.join(args), (err or out).strip()), **done)
-    return out
 
 
 def existing(module):

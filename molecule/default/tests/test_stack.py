@@ -169,6 +169,35 @@ def changed_count(proc):
     return int(re.search(r'localhost\s+: ok=\d+\s+changed=(\d+)', proc.stdout).group(1))
 
 
+def container_drift():
+    """What of the stack's containers differs from what the roles make: a missing network, another restart
+    policy, a stopped container."""
+    drift = []
+    if 'db' not in [n.split('_')[-1] for n in inspect_container('notary_server')['NetworkSettings']['Networks']]:
+        drift.append('notary_server off the db network')
+    if inspect_container('registry')['HostConfig']['RestartPolicy']['Name'] != 'unless-stopped':
+        drift.append('registry restart policy')
+    if not inspect_container('notary_signer')['State']['Running']:
+        drift.append('notary_signer stopped')
+    return drift
+
+
+def test_a_container_changed_by_hand_is_put_back_and_a_second_run_changes_nothing():
+    # a re-run reads the containers once and runs docker_container only where something differs: changes made
+    # by hand on a live container (networks, restart policy, state) must still be found and undone
+    run(['docker', 'network', 'disconnect', f'{STACK}_db', f'{STACK}_notary_server'])
+    run(['docker', 'update', '--restart=no', f'{STACK}_registry'])
+    run(['docker', 'stop', f'{STACK}_notary_signer'])
+    assert len(container_drift()) == 3, container_drift()
+    scenario = os.environ['MOLECULE_SCENARIO_DIRECTORY']
+    inventory = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])
+    converge = run(['ansible-playbook', '-i', inventory, f'{scenario}/converge.yml'], timeout=900)
+    assert 'failed=0' in converge.stdout and changed_count(converge) >= 3, converge.stdout[-3000:]
+    assert container_drift() == []
+    again = run(['ansible-playbook', '-i', inventory, f'{scenario}/converge.yml'], timeout=900)
+    assert 'failed=0' in again.stdout and changed_count(again) == 0, again.stdout[-3000:]
+
+
 def test_trust_data_survives_removal_of_every_container_check_mode_predicts_the_redeploy_and_no_secret_is_logged(
         signed, tmp_path):
     for service in ('front', 'registry', 'notary_server', 'notary_signer', 'mariadb'):
