@@ -49,9 +49,11 @@ class ActionModule(ActionBase):
             if not NAME_RE.match(value):
                 raise AnsibleActionFail('stack_backup: %s "%s" is not a container or database name' % (name, value))
         if not passphrase or '\n' in passphrase:
-            raise AnsibleActionFail('stack_backup: passphrase is empty or holds a line break')
+            raise AnsibleActionFail('stack_backup: passphrase (the role\'s stack_backup_passphrase) is empty or holds a '
+                                    'line break: set it (vault it)')
         if args['keep'] < 1:
-            raise AnsibleActionFail('stack_backup: keep must be 1 or more, not %s' % args['keep'])
+            raise AnsibleActionFail('stack_backup: keep (the role\'s stack_backup_keep) must be 1 or more, not %s'
+                                    % args['keep'])
         missing = [d for d in ('pki', 'credentials') if not os.path.isdir(os.path.join(args['controller_dir'], d))]
         if missing:
             raise AnsibleActionFail('stack_backup: %s has no %s: is controller_dir the stack\'s controller directory?'
@@ -99,13 +101,20 @@ class ActionModule(ActionBase):
         return result
 
     def _fetch_parts(self, work, set_dir, remote_sums):
-        """Fetch the stack host's parts into set_dir; each must arrive with the SHA-256 the host computed."""
+        """Bring the stack host's parts into set_dir; each must arrive with the SHA-256 the host computed. When the
+        stack host is the controller (a local connection), the parts are moved, not copied: nothing travels, so the
+        host's checksums are the files'."""
         files, sizes = {}, {}
+        local_host = self._connection.transport == 'local'
         for part in HOST_PARTS:
-            local = os.path.join(set_dir, part)
-            self._connection.fetch_file(self._connection._shell.join_path(work, part), local)
+            remote, local = self._connection._shell.join_path(work, part), os.path.join(set_dir, part)
+            if local_host:
+                shutil.move(remote, local)
+            else:
+                self._connection.fetch_file(remote, local)
             os.chmod(local, 0o600)
-            files[part], sizes[part] = sha256_of(local), os.path.getsize(local)
+            files[part] = remote_sums[part][0] if local_host else sha256_of(local)
+            sizes[part] = os.path.getsize(local)
             if (files[part], sizes[part]) != remote_sums[part]:
                 raise AnsibleActionFail('stack_backup: %s arrived altered (SHA-256 %s, %s bytes; the stack host had %s, %s)'
                                         % (part, files[part], sizes[part], remote_sums[part][0], remote_sums[part][1]))

@@ -35,6 +35,8 @@ def encrypt_command(passphrase_source):
 
 ENCRYPT = encrypt_command('file:"$work/passphrase"')
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
+# where the registry container keeps its storage (roles/registry)
+REGISTRY_STORAGE = '/var/lib/docker-registry'
 
 
 def host_script(work, stack, databases):
@@ -42,6 +44,7 @@ def host_script(work, stack, databases):
     temporary directory, which holds the passphrase file), each part encrypted and checksummed in one pass;
     prints "<part> <sha256> <size>" per part. The parts get work's owner, so the connection user can fetch
     them when the task becomes another user."""
+    registry = shlex.quote(stack + '_registry')
     return '\n'.join([
         'set -e -o pipefail',
         'umask 077',
@@ -51,9 +54,16 @@ def host_script(work, stack, databases):
         'part() { tee "$work/$1" | openssl dgst -sha256 -r | { read -r sum rest; echo "$1 $sum $(stat -c %s "$work/$1")"; }; }',
         'docker exec %s mariadb-dump --single-transaction --skip-lock-tables --databases %s | %s | part %s' % (
             shlex.quote(stack + '_mariadb'), ' '.join(shlex.quote(d) for d in databases), ENCRYPT, HOST_PARTS[0]),
-        # after the dump: a push never removes a blob, so every digest the dumped trust data names is here
-        "docker exec %s tar -C /var/lib/docker-registry --exclude='*/_uploads' -cf - . | %s | part %s" % (
-            shlex.quote(stack + '_registry'), ENCRYPT, HOST_PARTS[1]),
+        # after the dump: a push never removes a blob, so every digest the dumped trust data names is here. Read
+        # from the host directory that holds the registry's storage (its volume or bind mount) where this host
+        # can: streaming it out of the container through the engine's API takes about twice as long
+        "storage=$(docker inspect -f '{{range .Mounts}}{{if eq .Destination \"%s\"}}{{.Source}}{{end}}{{end}}' %s)"
+        % (REGISTRY_STORAGE, registry),
+        'if [ -n "$storage" ] && [ -d "$storage" ] && [ -r "$storage" ]; then',
+        "  tar -C \"$storage\" --exclude='*/_uploads' --numeric-owner -cf - .",
+        'else',
+        "  docker exec %s tar -C %s --exclude='*/_uploads' -cf - ." % (registry, REGISTRY_STORAGE),
+        'fi | %s | part %s' % (ENCRYPT, HOST_PARTS[1]),
         'chown --reference="$work" %s' % ' '.join('"$work/%s"' % p for p in HOST_PARTS),
     ])
 

@@ -1,7 +1,11 @@
 """The stack_backup action's pieces the recovery scenario cannot force: a part the stack host did not report,
 retention when there are more sets than kept (and in check mode, counting the set about to be made), and that the
-passphrase check value opens with the unvault filter restore_controller uses."""
+passphrase check value opens with the unvault filter restore_controller uses; the host command's way to the
+registry's storage when this host cannot read it (the scenario's stack host always can)."""
 import os
+import subprocess
+
+import pytest
 
 from ansible.plugins.filter.encryption import do_unvault
 
@@ -20,6 +24,38 @@ def test_the_host_command_quotes_what_it_is_given_and_reads_the_passphrase_from_
     assert "work='/tmp/ansible tmp'" in script
     assert '-pass file:"$work/passphrase"' in script and 'passphrase' not in script.replace('$work/passphrase', '')
     assert script.index('mariadb-dump') < script.index('tar -C /var/lib/docker-registry')
+
+
+FAKE_DOCKER = """#!/bin/bash
+echo "$*" >> "$FAKE_LOG"
+case "$1" in
+    inspect) echo "$FAKE_SOURCE" ;;
+    exec) if [[ "$*" == *mariadb-dump* ]]; then echo '-- the dump'; else tar -C "$FAKE_STORAGE" -cf - .; fi ;;
+esac
+"""
+
+
+@pytest.mark.parametrize('readable', [True, False])
+def test_the_registry_storage_is_read_on_the_host_where_it_can_be_and_through_the_container_otherwise(tmp_path, readable):
+    bin_dir, work, storage = tmp_path / 'bin', tmp_path / 'work', tmp_path / 'storage'
+    for path in (bin_dir, work, storage / 'docker'):
+        path.mkdir(parents=True)
+    (storage / 'docker' / 'blob').write_text('layer')
+    (bin_dir / 'docker').write_text(FAKE_DOCKER)
+    (bin_dir / 'docker').chmod(0o755)
+    (work / 'passphrase').write_text('secret')
+    env = dict(os.environ, PATH='%s:%s' % (bin_dir, os.environ['PATH']), FAKE_LOG=str(tmp_path / 'log'),
+               FAKE_STORAGE=str(storage), FAKE_SOURCE=str(storage) if readable else '/nonexistent/volume')
+    done = subprocess.run(['bash', '-c', host_script(str(work), 'trust', ['notaryserver'])], env=env,
+                          capture_output=True, text=True, check=True)
+    assert parse_sums(done.stdout).keys() == {'databases.sql.enc', 'registry.tar.enc'}
+    calls = (tmp_path / 'log').read_text()
+    assert ('exec trust_registry tar' in calls) is not readable
+    listing = subprocess.run(
+        'openssl enc -d -aes-256-ctr -pbkdf2 -pass env:PASSPHRASE -in %s/registry.tar.enc | tar -tf -' % work,
+        shell=True, env=dict(os.environ, PASSPHRASE='secret'), capture_output=True, text=True, check=True).stdout
+    assert './docker/blob' in listing.split()
+    assert not (work / 'passphrase').exists()
 
 
 def test_retention_keeps_the_newest_and_counts_the_set_a_check_run_would_make(tmp_path):
