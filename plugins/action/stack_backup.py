@@ -20,8 +20,9 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.parsing.vault import VaultLib, VaultSecret
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.dct.trust_stack.plugins.module_utils._engine import NAME_RE
 from ansible_collections.dct.trust_stack.plugins.module_utils._stack_backup import (
-    ARGUMENT_SPEC, CIPHER, HOST_PARTS, NAME_RE, encrypt_command, host_script, parse_sums)
+    ARGUMENT_SPEC, CIPHER, HOST_PARTS, encrypt_command, host_script, parse_sums)
 
 CONTROLLER_PART = 'controller.tar.enc'
 CHECK_VALUE = 'dct-stack-backup'

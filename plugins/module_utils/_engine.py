@@ -8,10 +8,27 @@ __metaclass__ = type
 
 import json
 import os
+import re
 import socket
 from urllib.parse import quote
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
+
+# the label every container and network of a stack carries, with the stack's name as its value
+STACK_LABEL = 'org.dct.trust_stack.stack'
+# a docker object's name: a stack's name is the prefix of its objects' names, so it must be one too
+NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
+# the options of a module that works on a stack's docker objects (documented in the dct.trust_stack.stack fragment)
+STACK_ARGUMENT_SPEC = dict(
+    stack=dict(type='str', required=True),
+    docker_cli=dict(type='str', default='docker'),
+)
+
+
+def check_stack(stack):
+    """TrustError when stack cannot be the prefix of docker object names."""
+    if not NAME_RE.match(stack):
+        raise TrustError('stack "%s" is not a valid docker name prefix (letters, digits, "_", "." and "-")' % stack)
 
 
 def docker_path(module, **done):

@@ -6,7 +6,6 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import re
 import shlex
 
 ARGUMENT_SPEC = dict(
@@ -34,7 +33,6 @@ def encrypt_command(passphrase_source):
 
 
 ENCRYPT = encrypt_command('file:"$work/passphrase"')
-NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
 # where the registry container keeps its storage (roles/registry)
 REGISTRY_STORAGE = '/var/lib/docker-registry'
 

@@ -24,15 +24,7 @@ author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
   - dct.trust_stack.attributes
-options:
-  stack:
-    description: The stack's name, the value of its containers' C(org.dct.trust_stack.stack) label.
-    type: str
-    required: true
-  docker_cli:
-    description: The docker CLI to run, a name looked up in C(PATH) or a path.
-    type: str
-    default: docker
+  - dct.trust_stack.stack
 attributes:
   check_mode:
     support: full
@@ -94,17 +86,15 @@ containers:
 '''
 
 import json
-import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, run_module
-from ansible_collections.dct.trust_stack.plugins.module_utils._engine import docker_cli, docker_path
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._engine import (
+    STACK_ARGUMENT_SPEC, STACK_LABEL, check_stack, docker_cli, docker_path)
 
-STACK_LABEL = 'org.dct.trust_stack.stack'
 SERVICE_LABEL = 'org.dct.trust_stack.service'
 SPEC_LABEL = 'org.dct.trust_stack.spec'
-NAME_RE = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]*$')
 
 
 def image_ids(module, names):
@@ -140,8 +130,7 @@ def describe(info, ids):
 
 def run(module):
     stack = module.params['stack']
-    if not NAME_RE.match(stack):
-        raise TrustError('stack "%s" is not a valid docker name prefix (letters, digits, "_", "." and "-")' % stack)
+    check_stack(stack)
     found = docker_cli(module, ['ps', '-aq', '--no-trunc', '--filter', 'label=%s=%s' % (STACK_LABEL, stack)]).split()
     inspected = json.loads(docker_cli(module, ['inspect'] + found)) if found else []
     ids = image_ids(module, sorted(set((c.get('Config') or {}).get('Image', '') for c in inspected) - {''}))
@@ -155,10 +144,7 @@ def run(module):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            stack=dict(type='str', required=True),
-            docker_cli=dict(type='str', default='docker'),
-        ),
+        argument_spec=dict(STACK_ARGUMENT_SPEC),
         supports_check_mode=True,
     )
     run_module(module, run)

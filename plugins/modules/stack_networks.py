@@ -23,11 +23,8 @@ author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
   - dct.trust_stack.attributes
+  - dct.trust_stack.stack
 options:
-  stack:
-    description: The stack's name, the prefix of its networks' names and the value of their label.
-    type: str
-    required: true
   networks:
     description: The networks the stack needs.
     type: list
@@ -42,10 +39,6 @@ options:
         description: Whether the network is internal (no route out of the host).
         type: bool
         default: false
-  docker_cli:
-    description: The docker CLI to run, a name looked up in C(PATH) or a path.
-    type: str
-    default: docker
 attributes:
   check_mode:
     support: full
@@ -82,15 +75,12 @@ networks:
 '''
 
 import json
-import re
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, run_module
-from ansible_collections.dct.trust_stack.plugins.module_utils._engine import docker_cli as docker
-
-LABEL = 'org.dct.trust_stack.stack'
-NAME_RE = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]*$')
+from ansible_collections.dct.trust_stack.plugins.module_utils._engine import (
+    NAME_RE, STACK_ARGUMENT_SPEC, STACK_LABEL as LABEL, check_stack, docker_cli as docker)
 
 
 def existing(module):
@@ -107,8 +97,7 @@ def existing(module):
 
 def run(module):
     stack = module.params['stack']
-    if not NAME_RE.match(stack):
-        raise TrustError('stack "%s" is not a valid docker name prefix (letters, digits, "_", "." and "-")' % stack)
+    check_stack(stack)
     prefix = stack + '_'
     found = existing(module)
     wanted, wrong = [], []
@@ -144,10 +133,9 @@ def run(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            stack=dict(type='str', required=True),
+            STACK_ARGUMENT_SPEC,
             networks=dict(type='list', elements='dict', required=True,
                           options=dict(name=dict(type='str', required=True), internal=dict(type='bool', default=False))),
-            docker_cli=dict(type='str', default='docker'),
         ),
         supports_check_mode=True,
     )
