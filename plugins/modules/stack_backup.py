@@ -21,7 +21,7 @@ description:
     read that directory, which takes about half the time of streaming it out of the container; otherwise (a
     rootless engine's directory the connection user cannot read, for example) through C(docker exec ... tar).
   - Then, on the controller - fetches both parts (when the stack host is the controller, a local connection,
-    moves them: nothing travels), checks their SHA-256 against the stack host's, archives and
+    moves them, as nothing travels), checks their SHA-256 against the stack host's, archives and
     encrypts I(controller_dir)'s C(pki) and C(credentials), and writes C(manifest.json) (what, when, the cipher, the
     SHA-256 and size of each part, a vaulted check value of the passphrase) into a new set directory of I(backup_dir), files
     0600 in 0700 directories. Keeps the I(keep) newest sets of I(stack) and removes older ones.
