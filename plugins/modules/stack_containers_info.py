@@ -16,9 +16,8 @@ description:
     three docker CLI calls (C(docker ps), C(docker inspect), C(docker image inspect)), and returns, per service,
     what tells whether the container is still as the roles made it - running, its spec label, its image's ID
     against the ID its image name has now, its networks and aliases, its restart policy.
-  - What the roles of this collection read once per run instead of one C(community.docker.docker_container)
-    comparison per service; they run C(community.docker.docker_container) for a service only when this shows
-    a difference (or a restart is due).
+  - Also lists the networks labelled as the stack's (one C(docker network ls)), and whether each is internal.
+  - M(dct.trust_stack.stack_container) applies the same reading to the one container it runs.
   - Reads only; never changes anything.
 author:
   - dct.trust_stack developers (@dct-trust-stack)
@@ -83,6 +82,12 @@ containers:
       image_current: true
       networks: {trust_backend: [registry-backend, 3f2a1b0c9d8e]}
       restart_policy: unless-stopped
+networks:
+  description: The stack's networks (labelled as its own), by name without the stack prefix, to whether each is
+    internal.
+  returned: always
+  type: dict
+  sample: {front: false, backend: true}
 '''
 
 import json
@@ -90,42 +95,10 @@ import json
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._containers import SERVICE_LABEL, describe, image_ids
 from ansible_collections.dct.trust_stack.plugins.module_utils._engine import (
-    STACK_ARGUMENT_SPEC, STACK_LABEL, check_stack, docker_cli, docker_path)
-
-SERVICE_LABEL = 'org.dct.trust_stack.service'
-SPEC_LABEL = 'org.dct.trust_stack.spec'
-
-
-def image_ids(module, names):
-    """{image name: its ID now} for the names the daemon has (a missing name is left out)."""
-    if not names:
-        return {}
-    # one call for all; a missing name makes it exit 1 after printing the others
-    dummy, out, dummy_err = module.run_command([docker_path(module), 'image', 'inspect', '--format', '{{json .RepoTags}} {{.Id}}'] + names)
-    ids = {}
-    for line in out.splitlines():
-        tags, dummy_sep, image_id = line.rpartition(' ')
-        for tag in json.loads(tags or '[]') or []:
-            ids[tag] = image_id
-    return ids
-
-
-def describe(info, ids):
-    """What stack_containers_info returns of one `docker inspect` entry."""
-    state = info.get('State') or {}
-    config = info.get('Config') or {}
-    networks = (info.get('NetworkSettings') or {}).get('Networks') or {}
-    return dict(
-        name=info['Name'].lstrip('/'),
-        running=bool(state.get('Running')) and not state.get('Restarting') and not state.get('Paused'),
-        spec=(config.get('Labels') or {}).get(SPEC_LABEL, ''),
-        image=config.get('Image', ''),
-        # an image named without a tag is its :latest
-        image_current=info.get('Image') in (ids.get(config.get('Image')), ids.get('%s:latest' % config.get('Image'))),
-        networks=dict((name, sorted(net.get('Aliases') or [])) for name, net in networks.items()),
-        restart_policy=((info.get('HostConfig') or {}).get('RestartPolicy') or {}).get('Name', ''),
-    )
+    STACK_ARGUMENT_SPEC, STACK_LABEL, check_stack, docker_cli)
+from ansible_collections.dct.trust_stack.plugins.module_utils._networks import existing
 
 
 def run(module):
@@ -139,7 +112,10 @@ def run(module):
         service = ((info.get('Config') or {}).get('Labels') or {}).get(SERVICE_LABEL)
         if service:
             containers[service] = describe(info, ids)
-    return dict(changed=False, containers=containers)
+    prefix = stack + '_'
+    networks = dict((name[len(prefix):], info['internal']) for name, info in existing(module, stack).items()
+                    if name.startswith(prefix))
+    return dict(changed=False, containers=containers, networks=networks)
 
 
 def main():

@@ -74,58 +74,22 @@ networks:
   sample: {front: false, backend: true}
 '''
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, run_module
-from ansible_collections.dct.trust_stack.plugins.module_utils._engine import (
-    NAME_RE, STACK_ARGUMENT_SPEC, STACK_LABEL as LABEL, check_stack, docker_cli as docker)
-
-
-def existing(module):
-    """{full name: {'internal': bool, 'labels': {...}}} of every network the daemon has."""
-    found = {}
-    for line in docker(module, ['network', 'ls', '--no-trunc', '--format', '{{json .}}']).splitlines():
-        if not line.strip():
-            continue
-        net = json.loads(line)
-        labels = dict(item.split('=', 1) for item in (net.get('Labels') or '').split(',') if '=' in item)
-        found[net['Name']] = {'internal': str(net.get('Internal')).lower() == 'true', 'labels': labels}
-    return found
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._engine import STACK_ARGUMENT_SPEC, STACK_LABEL, check_stack
+from ansible_collections.dct.trust_stack.plugins.module_utils._networks import make_missing
 
 
 def run(module):
     stack = module.params['stack']
     check_stack(stack)
     prefix = stack + '_'
-    found = existing(module)
-    wanted, wrong = [], []
-    for net in module.params['networks']:
-        full = prefix + net['name']
-        if not NAME_RE.match(full):
-            raise TrustError('network name "%s" is not a valid docker network name' % net['name'])
-        have = found.get(full)
-        if have is None:
-            wanted.append((full, net['internal']))
-        elif have['internal'] != net['internal'] or have['labels'].get(LABEL) != stack:
-            wrong.append('%s (internal %s, label %s=%s; wanted internal %s, label %s=%s)' % (
-                full, str(have['internal']).lower(), LABEL, have['labels'].get(LABEL, ''),
-                str(net['internal']).lower(), LABEL, stack))
-    if wrong:
-        raise TrustError('these networks exist but are not as the stack needs them, and recreating them would cut '
-                         'their containers off: %s. Remove them (docker network rm, after stopping the containers '
-                         'on them) and run again.' % '; '.join(wrong))
-    if not module.check_mode:
-        made = []
-        for full, internal in wanted:
-            docker(module, ['network', 'create', '--label', '%s=%s' % (LABEL, stack)]
-                   + (['--internal', full] if internal else [full]), changed=bool(made), created=list(made))
-            made.append(full)
+    wanted = [(prefix + net['name'], net['internal']) for net in module.params['networks']]
+    created, found = make_missing(module, stack, wanted)
     networks = dict((name[len(prefix):], info['internal']) for name, info in found.items()
-                    if name.startswith(prefix) and info['labels'].get(LABEL) == stack)
-    networks.update((full[len(prefix):], internal) for full, internal in wanted)
-    created = [full for full, dummy in wanted]
+                    if name.startswith(prefix) and info['labels'].get(STACK_LABEL) == stack)
+    networks.update((full[len(prefix):], internal) for full, internal in wanted if full in created)
     return dict(changed=bool(created), created=created, networks=networks,
                 diff=dict(before='', after=''.join('network %s created\n' % name for name in created)))
 

@@ -1,6 +1,6 @@
 """stack_containers_info's reading of `docker inspect` in the cases the default scenario does not make: a paused
 or restarting container, an image rebuilt under the same name, an image named without a tag."""
-from ansible_collections.dct.trust_stack.plugins.modules.stack_containers_info import describe
+from ansible_collections.dct.trust_stack.plugins.module_utils._containers import describe
 
 
 def inspected(image='dct/registry:2.8.2', image_id='sha256:aaa', **state):

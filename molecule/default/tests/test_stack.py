@@ -183,7 +183,7 @@ def container_drift():
 
 
 def test_a_container_changed_by_hand_is_put_back_and_a_second_run_changes_nothing():
-    # a re-run reads the containers once and runs docker_container only where something differs: changes made
+    # a re-run reads the containers once and runs stack_container only where something differs: changes made
     # by hand on a live container (networks, restart policy, state) must still be found and undone
     run(['docker', 'network', 'disconnect', f'{STACK}_db', f'{STACK}_notary_server'])
     run(['docker', 'update', '--restart=no', f'{STACK}_registry'])

@@ -1,0 +1,82 @@
+"""stack_container: what the scenarios do not show one by one (they run it for real on every service): bad input
+is refused before anything is done, the environment never reaches docker's command line, and which difference
+makes a container be made again."""
+import pytest
+
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
+from ansible_collections.dct.trust_stack.plugins.module_utils._containers import differences, spec_hash
+from ansible_collections.dct.trust_stack.plugins.modules.stack_container import SPEC_KEYS, check_input, create_args
+
+
+def params(**over):
+    base = dict(stack='trust', service='registry', image='dct/registry:2.8.2', command=['serve', '/etc/dct/config.yml'],
+                env={'REGISTRY_HTTP_SECRET': 's3cret-value'},
+                networks=[{'name': 'trust_backend', 'aliases': ['registry-backend'], 'internal': True},
+                          {'name': 'trust_db', 'aliases': [], 'internal': True}],
+                ports=['127.0.0.1:5000:5000'],
+                mounts=[{'type': 'bind', 'source': '/etc/dct-trust-stack/trust/registry', 'target': '/etc/dct', 'read_only': True},
+                        {'type': 'volume', 'source': 'trust_registry_data', 'target': '/var/lib/docker-registry', 'read_only': False}],
+                tmpfs=['/tmp:rw,noexec'], read_only=True, security_opts=['no-new-privileges'], cap_drop=['ALL'],
+                restart_policy='unless-stopped', restart=False, directories=[], files=[])
+    base.update(over)
+    return base
+
+
+def as_made(spec, **over):
+    """A container stack_containers_info / stack_container would describe as made from spec."""
+    have = dict(name='trust_registry', running=True, spec=spec_hash(spec), image=spec['image'], image_current=True,
+                networks=dict((net['name'], sorted(net['aliases'] + ['3f2a1b0c9d8e'])) for net in spec['networks']),
+                restart_policy=spec['restart_policy'])
+    have.update(over)
+    return have
+
+
+def spec_of(p):
+    return dict((key, p[key]) for key in SPEC_KEYS)
+
+
+def test_the_environment_goes_to_a_file_never_to_the_command_line():
+    args = create_args(params(), 'trust_registry', {'org.dct.trust_stack.spec': 'f00d'}, '/tmp/env-file')
+    assert not any('s3cret-value' in arg for arg in args)
+    assert args[args.index('--env-file') + 1] == '/tmp/env-file'
+    # created on the first network with its aliases; the second is connected before the start
+    assert args[args.index('--network') + 1] == 'trust_backend' and 'trust_db' not in args
+    assert 'type=bind,source=/etc/dct-trust-stack/trust/registry,target=/etc/dct,readonly' in args
+    assert args[-3:] == ['dct/registry:2.8.2', 'serve', '/etc/dct/config.yml']
+
+
+@pytest.mark.parametrize('over, message', [
+    ({'stack': 'bad stack'}, 'stack "bad stack" is not a valid docker name prefix'),
+    ({'service': '-x'}, 'service "-x" is not a valid docker name'),
+    ({'networks': []}, 'networks is empty'),
+    ({'env': {'A': 'line\nbreak'}}, 'env A: names without "=" and values without a line break'),
+    ({'mounts': [{'type': 'bind', 'source': '/a,b', 'target': '/x', 'read_only': True}]}, 'source "/a,b" is empty or has a comma'),
+])
+def test_bad_input_is_refused_by_name(over, message):
+    with pytest.raises(TrustError, match=message):
+        check_input(params(**over))
+
+
+def test_a_container_as_made_has_no_differences_running_or_not():
+    spec = spec_of(params())
+    assert differences(as_made(spec), spec) == []
+    assert differences(as_made(spec, running=False), spec) == []   # started, not made again
+
+
+@pytest.mark.parametrize('change, expected', [
+    (dict(env={'REGISTRY_HTTP_SECRET': 'other'}), 'made with other options'),
+    (dict(ports=[]), 'made with other options'),
+])
+def test_any_option_changed_changes_the_label(change, expected):
+    made = spec_of(params())
+    wanted = spec_of(params(**change))
+    assert expected in differences(as_made(made), wanted)[0]
+
+
+def test_changes_by_hand_are_found():
+    spec = spec_of(params())
+    assert differences(as_made(spec, image_current=False), spec) == ['its image dct/registry:2.8.2 was rebuilt or removed since']
+    assert differences(as_made(spec, restart_policy='no'), spec) == ['restart policy no']
+    assert differences(as_made(spec, networks={'trust_backend': ['registry-backend']}), spec) == ['on networks trust_backend']
+    lost = as_made(spec, networks={'trust_backend': ['3f2a1b0c9d8e'], 'trust_db': []})
+    assert differences(lost, spec) == ['without the aliases registry-backend on trust_backend']
