@@ -39,7 +39,9 @@ options:
     type: str
     required: true
   image:
-    description: The image (name:tag) to run; it must exist on the engine (nothing is pulled).
+    description:
+      - The image (name:tag) to run; it must exist on the engine (nothing is pulled) and run as a user other than
+        root (its C(USER)), or the module fails before it changes anything.
     type: str
     required: true
   command:
@@ -130,6 +132,39 @@ options:
     description: Restart the container when it is as wanted and running even though none of its files changed.
     type: bool
     default: false
+  ready:
+    description:
+      - Then wait until the service answers an HTTPS GET with I(status), TLS verified against I(ca_path) (host name
+        included), asking every second for up to I(timeout) seconds. Not in check mode.
+      - The URL asked is I(url_after_start) when the module created, recreated, started or restarted the container
+        (a deeper check of a fresh start, for example one that goes through the service's backends), else I(url);
+        with neither for the case at hand, nothing is asked.
+    type: dict
+    suboptions:
+      url:
+        description: What to ask when the container was left as it was.
+        type: str
+      url_after_start:
+        description: What to ask when the container was just started; unset, I(url).
+        type: str
+      ca_path:
+        description: The CA certificate (on the docker host) the service's TLS certificate must chain to.
+        type: path
+        required: true
+      username:
+        description: User for HTTP basic authentication.
+        type: str
+      password:
+        description: Its password.
+        type: str
+      status:
+        description: The HTTP status that means ready.
+        type: int
+        default: 200
+      timeout:
+        description: Seconds to keep asking.
+        type: int
+        default: 60
 attributes:
   check_mode:
     support: full
@@ -199,6 +234,10 @@ spec:
   description: The spec label the container carries (or would carry).
   returned: always
   type: str
+ready_url:
+  description: The URL that answered as I(ready) asked, or null when nothing was asked.
+  returned: always
+  type: str
 '''
 
 import json
@@ -212,8 +251,9 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._containers import
     SERVICE_LABEL, SPEC_LABEL, describe, differences, image_ids, spec_hash)
 from ansible_collections.dct.trust_stack.plugins.module_utils._file_set import FILE_SET_ARGUMENT_SPEC, FileSetError, apply
 from ansible_collections.dct.trust_stack.plugins.module_utils._engine import (
-    NAME_RE, STACK_ARGUMENT_SPEC, STACK_LABEL, check_stack, docker_cli as docker)
+    NAME_RE, STACK_ARGUMENT_SPEC, STACK_LABEL, check_stack, docker_cli as docker, docker_path)
 from ansible_collections.dct.trust_stack.plugins.module_utils._networks import make_missing
+from ansible_collections.dct.trust_stack.plugins.module_utils._ready import READY_ARGUMENT_SPEC, wait_ready
 
 # the options that make up the spec (and its label); the others say what to do with it
 SPEC_KEYS = ('image', 'command', 'env', 'networks', 'ports', 'mounts', 'tmpfs', 'read_only', 'security_opts',
@@ -282,6 +322,16 @@ def shown(running, image, label):
     return 'running: %s\nimage: %s\nspec: %s\n' % (str(running).lower(), image, label)
 
 
+def check_image(module, image, **done):
+    """TrustError, before anything is changed, when image is missing or runs as root."""
+    rc, out, err = module.run_command([docker_path(module), 'image', 'inspect', '--format', '{{.Config.User}}', image])
+    if rc != 0:
+        raise TrustError('image %s is missing (%s); build it with the dct.trust_stack.images role' % (image, (err or out).strip()), **done)
+    if out.strip().split(':')[0] in ('', '0', 'root'):
+        raise TrustError('image %s runs as root (USER "%s"); the stack runs every service as a user of its own'
+                         % (image, out.strip()), **done)
+
+
 def plan(module, params, spec, name, files):
     """(the container as found or None, why it is not as wanted, what to do with it)."""
     ids = docker(module, ['ps', '-aq', '--no-trunc', '--filter', 'name=^%s$' % name]).split()
@@ -307,6 +357,7 @@ def run(module):
     spec = dict((key, params[key]) for key in SPEC_KEYS)
     label = spec_hash(spec)
     name = '%s_%s' % (params['stack'], params['service'])
+    check_image(module, params['image'])
     try:
         files = apply(params, module.check_mode)
     except (FileSetError, OSError) as exc:
@@ -325,13 +376,16 @@ def run(module):
                 docker(module, ['start', name])
             elif action == 'restarted':
                 docker(module, ['restart', name])
+        ready_url = None
+        if params['ready'] and not module.check_mode:
+            ready_url = wait_ready(params['ready'], action != 'none', changed=action != 'none')
     except TrustError as exc:
         # what was done before the failure: the files, and the container's steps that went through
         exc.result.update(changed=exc.result.get('changed', False) or files['changed'], changed_files=files['changed_files'])
         raise
     return dict(
         changed=action != 'none' or bool(networks_created) or files['changed'], action=action, why=why, name=name,
-        spec=label, networks_created=networks_created, changed_files=files['changed_files'],
+        spec=label, networks_created=networks_created, changed_files=files['changed_files'], ready_url=ready_url,
         changed_paths=files['changed_paths'],
         diff=dict(before=files['diff']['before'] + (shown(have['running'], have['image'], have['spec']) if have else ''),
                   after=files['diff']['after'] + shown(True, params['image'], label)))
@@ -361,6 +415,7 @@ def main():
             cap_drop=dict(type='list', elements='str', default=['ALL']),
             restart_policy=dict(type='str', default='unless-stopped', choices=['no', 'on-failure', 'always', 'unless-stopped']),
             restart=dict(type='bool', default=False),
+            ready=dict(type='dict', options=READY_ARGUMENT_SPEC),
             **FILE_SET_ARGUMENT_SPEC
         ),
         supports_check_mode=True,

@@ -5,6 +5,7 @@ import pytest
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
 from ansible_collections.dct.trust_stack.plugins.module_utils._containers import differences, spec_hash
+from ansible_collections.dct.trust_stack.plugins.module_utils._ready import wait_ready
 from ansible_collections.dct.trust_stack.plugins.modules.stack_container import SPEC_KEYS, check_input, create_args
 
 
@@ -80,3 +81,21 @@ def test_changes_by_hand_are_found():
     assert differences(as_made(spec, networks={'trust_backend': ['registry-backend']}), spec) == ['on networks trust_backend']
     lost = as_made(spec, networks={'trust_backend': ['3f2a1b0c9d8e'], 'trust_db': []})
     assert differences(lost, spec) == ['without the aliases registry-backend on trust_backend']
+
+
+def ready(**over):
+    return dict(dict(url=None, url_after_start=None, ca_path='/nonexistent/ca.crt', username=None, password=None,
+                     status=200, timeout=1), **over)
+
+
+def test_ready_asks_the_url_for_the_case_at_hand_or_nothing():
+    # left as it was, with only a URL for a fresh start: nothing to ask, and nothing is asked
+    assert wait_ready(ready(url_after_start='https://localhost:1/'), started=False) is None
+    assert wait_ready(ready(), started=True) is None
+
+
+def test_ready_refuses_plain_http_and_a_missing_ca_by_name():
+    with pytest.raises(TrustError, match='http://localhost/v2/ is not an https:// URL'):
+        wait_ready(ready(url='http://localhost/v2/'), started=False)
+    with pytest.raises(TrustError, match='cannot use /nonexistent/ca.crt as the CA'):
+        wait_ready(ready(url='https://localhost/v2/'), started=False)
