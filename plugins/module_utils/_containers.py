@@ -17,8 +17,7 @@ SPEC_LABEL = 'org.dct.trust_stack.spec'
 
 
 def spec_hash(spec):
-    """The value of a container's spec label: SHA-256 of the spec as JSON with sorted keys (what the roles compute
-    with to_json(sort_keys=true) | hash('sha256'))."""
+    """The value of a container's spec label: SHA-256 of the spec as JSON with sorted keys."""
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode('utf-8')).hexdigest()
 
 
@@ -54,8 +53,7 @@ def describe(info, ids):
 
 
 def differences(have, spec):
-    """Why a described container is not the one spec asks for (empty when it is, running or not): the same rule the
-    service_container role applies to stack_containers_info's answer before it runs stack_container."""
+    """Why a described container is not the one spec asks for (empty when it is, running or not)."""
     why = []
     if have['spec'] != spec_hash(spec):
         why.append('made with other options (its %s label differs)' % SPEC_LABEL)

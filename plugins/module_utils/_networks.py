@@ -12,14 +12,10 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._common import Tru
 from ansible_collections.dct.trust_stack.plugins.module_utils._engine import NAME_RE, STACK_LABEL, docker_cli
 
 
-def existing(module, stack=None):
-    """{full name: {'internal': bool, 'labels': {...}}} of every network the daemon has (with stack, only those
-    labelled as the stack's)."""
+def existing(module):
+    """{full name: {'internal': bool, 'labels': {...}}} of every network the daemon has."""
     found = {}
-    args = ['network', 'ls', '--no-trunc', '--format', '{{json .}}']
-    if stack:
-        args += ['--filter', 'label=%s=%s' % (STACK_LABEL, stack)]
-    for line in docker_cli(module, args).splitlines():
+    for line in docker_cli(module, ['network', 'ls', '--no-trunc', '--format', '{{json .}}']).splitlines():
         if not line.strip():
             continue
         net = json.loads(line)
@@ -30,8 +26,8 @@ def existing(module, stack=None):
 
 def make_missing(module, stack, wanted):
     """Create the networks of wanted ([(full name, internal)]) that are missing, labelled as the stack's (none in
-    check mode); return their names and every network the daemon had before. TrustError naming every one that exists but is not as wanted, before any is
-    created: recreating it would cut its containers off."""
+    check mode); return their names and every network the daemon had before. TrustError naming every one that
+    exists but is not as wanted, before any is created: recreating it would cut its containers off."""
     found = existing(module)
     missing, wrong = [], []
     for full, internal in wanted:

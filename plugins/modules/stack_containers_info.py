@@ -16,7 +16,6 @@ description:
     three docker CLI calls (C(docker ps), C(docker inspect), C(docker image inspect)), and returns, per service,
     what tells whether the container is still as the roles made it - running, its spec label, its image's ID
     against the ID its image name has now, its networks and aliases, its restart policy.
-  - Also lists the networks labelled as the stack's (one C(docker network ls)), and whether each is internal.
   - M(dct.trust_stack.stack_container) applies the same reading to the one container it runs.
   - Reads only; never changes anything.
 author:
@@ -82,12 +81,6 @@ containers:
       image_current: true
       networks: {trust_backend: [registry-backend, 3f2a1b0c9d8e]}
       restart_policy: unless-stopped
-networks:
-  description: The stack's networks (labelled as its own), by name without the stack prefix, to whether each is
-    internal.
-  returned: always
-  type: dict
-  sample: {front: false, backend: true}
 '''
 
 import json
@@ -98,7 +91,6 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._common import run
 from ansible_collections.dct.trust_stack.plugins.module_utils._containers import SERVICE_LABEL, describe, image_ids
 from ansible_collections.dct.trust_stack.plugins.module_utils._engine import (
     STACK_ARGUMENT_SPEC, STACK_LABEL, check_stack, docker_cli)
-from ansible_collections.dct.trust_stack.plugins.module_utils._networks import existing
 
 
 def run(module):
@@ -112,10 +104,7 @@ def run(module):
         service = ((info.get('Config') or {}).get('Labels') or {}).get(SERVICE_LABEL)
         if service:
             containers[service] = describe(info, ids)
-    prefix = stack + '_'
-    networks = dict((name[len(prefix):], info['internal']) for name, info in existing(module, stack).items()
-                    if name.startswith(prefix))
-    return dict(changed=False, containers=containers, networks=networks)
+    return dict(changed=False, containers=containers)
 
 
 def main():
