@@ -1,6 +1,7 @@
 """The ha scenario's verifier: three test hosts (containers with a Docker engine of their own, reached over SSH by
-the playbooks), one Galera node on each, as converge left them. The tests reach a node's MariaDB through its host's
-engine (docker exec into the host, then docker exec into the node) and drive the cluster with converge.yml."""
+the playbooks), the stack spread over them by playbooks/ha.yml as converge left it (a Galera node on each). The tests
+reach a node's MariaDB through its host's engine (docker exec into the host, then docker exec into the node) and
+drive the service with converge.yml."""
 import os
 import pathlib
 import sys

@@ -6,6 +6,7 @@ import pytest
 NOTARY = 'dct/notary:0.7.0'
 REGISTRY = 'dct/registry:2.8.2'
 MARIADB = 'dct/mariadb:10.11'
+BALANCER = 'dct/balancer:2.6.12'
 
 
 def run_in(host, image, *argv, entrypoint=None):
@@ -59,10 +60,17 @@ def test_mariadb_answers(host):
     assert '10.11' in result.stdout
 
 
+def test_balancer_is_haproxy_2_6(host):
+    result = run_in(host, BALANCER, '-v')
+    assert result.rc == 0
+    assert 'HAProxy version 2.6.' in result.stdout
+
+
 @pytest.mark.parametrize('image,user', [
     (NOTARY, 'notary'),
     (REGISTRY, 'docker-registry'),
     (MARIADB, 'mysql'),
+    (BALANCER, 'dct-balancer'),
 ])
 def test_service_user_is_not_root(host, image, user):
     config = image_config(host, image)
@@ -73,7 +81,7 @@ def test_service_user_is_not_root(host, image, user):
     assert result.stdout.strip() == user
 
 
-@pytest.mark.parametrize('image', [NOTARY, REGISTRY, MARIADB])
+@pytest.mark.parametrize('image', [NOTARY, REGISTRY, MARIADB, BALANCER])
 def test_recipe_label_recorded(host, image):
     labels = image_config(host, image)['Labels'] or {}
     assert len(labels.get('org.dct.trust_stack.recipe', '')) == 64

@@ -1,0 +1,203 @@
+"""The trust service spread over the three test hosts, as playbooks/ha.yml left it: signing with the collection's
+sign.yml on host3 and DCT pulls, both through the entry (host3's balancer over the fronts of host1 and host2); then,
+while four signers sign continuously, a Galera node, a notary-server, a notary-signer, a registry and a whole host's
+Docker engine are killed one after another. Signing goes on (a run in flight may fail; the signer runs it again),
+every tag a signer signed is there afterwards, read through the entry with an empty cache and compared with what
+the registry serves, and the killed nodes come back (the engine restarts a killed container; a host whose engine was
+killed gets its containers back from a re-run of the playbook)."""
+import base64
+import os
+import tempfile
+import threading
+import time
+
+import pytest
+import requests
+
+from conftest import HOSTS, NODE, STACK, converge, on_host, recap_changed, synced, wait_until
+from stacktest import run
+
+ENTRY = '172.16.250.13'
+REGISTRY = f'{ENTRY}:5000'
+NOTARY_URL = f'https://{ENTRY}:4443'
+CLIENT = HOSTS[2]
+STATE = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'state')
+CA = os.path.join(STATE, 'pki', 'ca.crt')
+SIGN = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
+                    'playbooks', 'sign.yml')
+SIGNERS = 4
+
+
+def admin_password():
+    with open(os.path.join(STATE, 'credentials', 'registry_admin')) as handle:
+        return handle.read().strip()
+
+
+def make_image(repository, tag):
+    """An image of one small file whose content is its name, so every tag has a digest of its own, on host3."""
+    on_host(CLIENT, ['sh', '-c', 'd=$(mktemp -d) && echo "$0:$1" > "$d/tag" && tar -C "$d" -c . | docker import - "$0:$1" '
+                     '>/dev/null && rm -rf "$d"', repository, tag])
+
+
+def sign(repository, tags, check=True):
+    """sign.yml on host3 (trust_key, trust_signer, trust_sign) against the entry; the completed process."""
+    inventory = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])
+    images = '[{"repository": "%s", "tags": [%s]}]' % (repository, ', '.join('"%s"' % t for t in tags))
+    return run(['ansible-playbook', '-i', inventory, SIGN, '-e', 'sign_hosts=trust_clients', '-e', 'sign_signer=ci',
+                '-e', f'sign_server={NOTARY_URL}', '-e', '{"sign_images": %s}' % images,
+                '-e', '@' + os.path.join(STATE, 'sign_passphrases.json')],
+               check=check, timeout=300, env={'ANSIBLE_FORCE_COLOR': '0', 'ANSIBLE_NOCOLOR': '1'})
+
+
+def signed_tags(repository):
+    """{tag: hex digest} of repository's trust data, read through the entry by the notary CLI with an empty cache
+    (it verifies every signature chain from the root)."""
+    with tempfile.TemporaryDirectory() as trust_dir:
+        auth = base64.b64encode(f'admin:{admin_password()}'.encode()).decode()
+        out = run(['notary', '-s', NOTARY_URL, '-d', trust_dir, '--tlscacert', CA, 'list', repository],
+                  env={'NOTARY_AUTH': auth}).stdout
+    rows = [line.split() for line in out.splitlines()]
+    return {row[0]: row[1] for row in rows if len(row) == 4 and len(row[1]) == 64}
+
+
+def registry_digest(repository, tag):
+    """The digest (hex) the registry serves for repository:tag through the entry."""
+    name = repository.split('/', 1)[1]
+    response = requests.head(f'https://{REGISTRY}/v2/{name}/manifests/{tag}', verify=CA, timeout=30,
+                             auth=('admin', admin_password()),
+                             headers={'Accept': 'application/vnd.docker.distribution.manifest.v2+json'})
+    assert response.status_code == 200, (repository, tag, response.status_code)
+    return response.headers['Docker-Content-Digest'].split(':', 1)[1]
+
+
+@pytest.fixture(scope='module')
+def passphrases():
+    """The signing passphrases, in a 0600 file of the controller's state (never on a command line)."""
+    path = os.path.join(STATE, 'sign_passphrases.json')
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 'w') as handle:
+        handle.write('{"sign_repository_passphrase": "ha-repository-passphrase", '
+                     '"sign_root_passphrase": "ha-root-passphrase"}')
+    return path
+
+
+def test_signing_and_trusted_pulls_go_through_the_entry(passphrases):
+    repository = f'{REGISTRY}/ha/entry'
+    make_image(repository, 'v1')
+    make_image(repository, 'unsigned')
+    sign(repository, ['v1'])
+    on_host(CLIENT, ['docker', 'push', f'{repository}:unsigned'])
+    on_host(CLIENT, ['docker', 'rmi', f'{repository}:v1', f'{repository}:unsigned'])
+    trusted = ['env', 'DOCKER_CONTENT_TRUST=1', f'DOCKER_CONTENT_TRUST_SERVER={NOTARY_URL}', 'docker', 'pull']
+    digest = registry_digest(repository, 'v1')
+    assert signed_tags(repository) == {'v1': digest}
+    # the pull resolves the tag through the trust data, then pulls by that digest
+    assert f'{repository}:v1@sha256:{digest}' in on_host(CLIENT, trusted + [f'{repository}:v1']).stdout
+    refused = on_host(CLIENT, trusted + [f'{repository}:unsigned'], check=False)
+    assert refused.returncode != 0 and 'No valid trust data for unsigned' in refused.stderr
+    # a second run of the signing playbook changes nothing
+    assert 'changed=0' in sign(repository, ['v1']).stdout
+
+
+class Signer(threading.Thread):
+    """Signs tags t1, t2, ... of its own repository, one sign.yml run each, until told to stop; a failed run is
+    run again for the same tag."""
+
+    def __init__(self, index):
+        super().__init__(daemon=True)
+        self.repository = f'{REGISTRY}/ha/signer{index}'
+        self.signed, self.failures = [], 0
+        self.stop = threading.Event()
+
+    def run(self):
+        number = 1
+        while not self.stop.is_set():
+            tag = f't{number}'
+            make_image(self.repository, tag)
+            if sign(self.repository, [tag], check=False).returncode == 0:
+                self.signed.append(tag)
+                number += 1
+            else:
+                self.failures += 1
+                time.sleep(1)
+
+
+def pid(host, container):
+    return on_host(host, ['docker', 'inspect', '-f', '{{.State.Pid}}', container]).stdout.strip()
+
+
+def sigkill(host, container):
+    """SIGKILL the container's main process (the engine starts it again: restart policy unless-stopped)."""
+    before = pid(host, container)
+    on_host(host, ['kill', '-KILL', before])
+    wait_until(f'{container} on {host} started again',
+               lambda: on_host(host, ['docker', 'inspect', '-f', '{{.State.Running}} {{.State.Pid}}', container],
+                               check=False).stdout.split() not in ([], ['true', before], ['false', '0']), timeout=90)
+
+
+def test_signing_goes_on_while_nodes_and_a_host_are_killed(passphrases):
+    first, second, _ = HOSTS
+    signers = [Signer(i) for i in range(1, SIGNERS + 1)]
+    for signer in signers:  # each repository's first tag also makes its trust data (root key, signer ci)
+        make_image(signer.repository, 't0')
+        sign(signer.repository, ['t0'])
+        signer.signed.append('t0')
+    for signer in signers:
+        signer.start()
+
+    def progress(seconds=8):
+        """Wait, then require that every signer signed something since."""
+        counts = [len(s.signed) for s in signers]
+        time.sleep(seconds)
+        wait_until('every signer signs again', lambda: all(len(s.signed) > c for s, c in zip(signers, counts)),
+                   timeout=180)
+
+    progress()
+    sigkill(first, NODE)  # the Galera node the balancers send every write to
+    progress()
+    wait_until(f'{first} Synced again', lambda: synced(first), timeout=180)
+    for service in ('notary_server', 'notary_signer', 'registry'):
+        sigkill(first, f'{STACK}_{service}')
+        progress()
+    # a whole host: its engine and every container on it; the host starts its engine again (as systemd would),
+    # which leaves the containers stopped until the playbook runs
+    on_host(second, ['sh', '-c', 'kill -KILL $(pidof dockerd)'])
+    progress()
+    for signer in signers:
+        signer.stop.set()
+    for signer in signers:
+        signer.join(timeout=300)
+    print('signed:', {s.repository: len(s.signed) for s in signers}, 'failed runs:', {s.repository: s.failures for s in signers})
+    wait_until(f'{second} engine back', lambda: on_host(second, ['docker', 'version'], check=False).returncode == 0,
+               timeout=60)
+    proc = converge()
+    for host in HOSTS:
+        wait_until(f'{host} Synced', lambda h=host: synced(h), timeout=120)
+    running = on_host(second, ['docker', 'ps', '--format', '{{.Names}}']).stdout.split()
+    assert sorted(running) == sorted(f'{STACK}_{s}' for s in
+                                     ('mariadb', 'balancer', 'front', 'notary_signer', 'notary_server', 'registry'))
+    assert 'failed=0' in proc.stdout
+    # nothing lost: every tag a signer signed is signed, for the digest the registry serves
+    for signer in signers:
+        got = signed_tags(signer.repository)
+        assert sorted(got) == sorted(signer.signed), signer.repository
+        for tag, digest in got.items():
+            assert registry_digest(signer.repository, tag) == digest, (signer.repository, tag)
+    assert recap_changed(converge().stdout) == [0, 0, 0]
+
+
+def test_after_the_whole_cluster_crashed_the_playbook_brings_it_back_with_every_tag_signed(passphrases):
+    repositories = [f'{REGISTRY}/ha/entry'] + [f'{REGISTRY}/ha/signer{i}' for i in range(1, SIGNERS + 1)]
+    before = {repository: signed_tags(repository) for repository in repositories}
+    # every node SIGKILLed (the engine does not restart a container it was told to kill): grastate.dat says
+    # seqno -1 on all three, so the playbook finds the most advanced node with galera_recovery
+    for host in HOSTS:
+        on_host(host, ['docker', 'kill', NODE])
+    assert 'failed=0' in converge().stdout
+    for host in HOSTS:
+        wait_until(f'{host} Synced', lambda h=host: synced(h), timeout=120)
+    assert {repository: signed_tags(repository) for repository in repositories} == before
+    # and the service signs again
+    repository = repositories[0]
+    make_image(repository, 'v2')
+    sign(repository, ['v2'])
+    assert signed_tags(repository)['v2'] == registry_digest(repository, 'v2')
