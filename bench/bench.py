@@ -15,6 +15,8 @@ gets the medians and their ratio, with the machine's core count:
      notary CLI) against 20 docker trust inspect calls;
   6. the front's cost: 20 image pushes over the registry API (blob and config uploads, manifest) through the
      lab's front, with credentials, against the same pushes straight to the registry on the backend network.
+The report also quotes what `make test` measured: the load of the faults scenario, and the ha scenario's 4 signers
+on the stack spread over three test hosts against 4 signers on a single-host stack (both in one run).
 Needs the lab (`make lab`). Its own stack is dctbench on 127.0.0.1:44443/45000; its clients are
 dctbench_client01..20 on the lab's front network. It removes only what it made.
 """
@@ -540,7 +542,7 @@ def write_report(deploy, site, sign, clients, measured, resolve=None, front=None
         '  tasks that run no module cost about 4 s together (0.03-0.2 s each on this machine). A module run costs',
         '  0.5-0.9 s here, most of it Python compiling ansible.module_utils.basic from the module\'s zip.',
         '',
-    ] + load_section() + [
+    ] + load_section() + ha_section() + [
         'Raw seconds per run:',
         '',
         '```json',
@@ -578,6 +580,37 @@ def load_section():
         '| build the %d images | %.1f | - |' % (load['tags'], load['build_seconds']),
         '| sign (push + sign) all tags, first run | %.1f | %.2f tags/s |' % (load['sign_seconds'], load['tags_per_second']),
         '| re-run (changed=0) | %.1f | %.1f tags/s checked |' % (load['rerun_seconds'], load['tags'] / load['rerun_seconds']),
+        '',
+    ]
+
+
+def ha_section():
+    """The cluster's throughput against one host's, as `make test` measured it (molecule/ha writes
+    build/test-results/ha.json): both sides in one run, on the same test hosts."""
+    path = os.path.join(ROOT, 'build', 'test-results', 'ha.json')
+    ha = json.load(open(path)) if os.path.exists(path) else None
+    if not ha:
+        return ['Several hosts (4 signers, cluster against one host): not measured yet; `make test` (molecule scenario ha)',
+                'writes it.', '']
+    when = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(os.path.getmtime(path)))
+    cluster, one = ha['tags_per_second']['cluster'], ha['tags_per_second']['one host']
+    return [
+        '## Several hosts: %(signers)d signers at once on the cluster against one host' % ha,
+        '',
+        'Measured by `make test` (molecule scenario `ha`, test_four_signers_on_the_cluster_against_four_on_one_host)'
+        ' on %s, %d cores.' % (when, ha['cores']),
+        'The cluster is playbooks/ha.yml on three test hosts (3 Galera nodes, 2 signers, 2 servers, 2 registries,',
+        'balancers; signing goes through the entry on host3); the single host is the same roles on host3 under',
+        'another name. Each of %(signers)d signers signs %(tags_per_signer)d new tags of its own repository in one'
+        ' sign.yml run' % ha,
+        '(trust_key, trust_signer, trust_sign) from host3, the four at once; %(rounds)d rounds, the sides alternating.'
+        % ha,
+        'All test hosts share this machine\'s cores, so this shows what the cluster costs (balancer hops, Galera',
+        'replication, more containers), not what more machines would add.',
+        '',
+        '| what | cluster | one host | ratio | target |',
+        '| --- | --- | --- | --- | --- |',
+        '| %d signers, tags signed per second | %.2f | %.2f | %.2f | >= 0.8 |' % (ha['signers'], cluster, one, ha['ratio']),
         '',
     ]
 

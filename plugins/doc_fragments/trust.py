@@ -58,3 +58,19 @@ options:
 requirements:
   - the notary CLI (Debian package C(notary)), 0.6 or later
 '''
+
+    # publish_retries of the modules that publish with the notary CLI
+    PUBLISH = r'''
+options:
+  publish_retries:
+    description:
+      - How many more times a publish is tried after the notary server refused it because another signer published
+        to the repository first, or because it could not write (a database deadlock, or the database node behind it
+        went away, as when the writer of a Galera cluster changes; a front answering 502-504 because its
+        notary-server was lost). Each try is on the newest metadata, after a random pause that grows with the
+        attempt (0.1 to 0.4 s times the attempt).
+      - With N jobs publishing to one repository at once, a job can lose to each of the others once, so N - 1 is
+        enough when each job publishes once.
+    type: int
+    default: 8
+'''

@@ -17,7 +17,7 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._common import Tru
 from ansible_collections.dct.trust_stack.plugins.module_utils._engine import engine_images, repo_digest
 from ansible_collections.dct.trust_stack.plugins.module_utils._registry import (
     basic_credentials, docker_config_auth, is_refusal, refusal)
-from ansible_collections.dct.trust_stack.plugins.module_utils._staging import pushed
+from ansible_collections.dct.trust_stack.plugins.module_utils._staging import publish, pushed
 
 # Only the Python standard library at module start: a re-run that finds nothing to do costs a module
 # start-up, and urllib.request (the notary server) is imported when used.
@@ -391,13 +391,16 @@ class NotaryCLI(ServerClient):
             raise TrustError('%s has no trust data on %s yet: sign a tag first' % (gun, self.server_url()))
         return root
 
-    def change(self, gun, steps, what):
-        """Stage each notary command of steps, then publish; on a failure drop what was staged and raise."""
-        for args in list(steps) + [['publish', gun]]:
+    def change(self, gun, steps, what, retries=0):
+        """Stage each notary command of steps, then publish, tried again up to retries more times when the server
+        refused it (_staging.publish); on a failure drop what was staged and raise. Return how many publishes were
+        refused before the one that went through."""
+        for args in steps:
             rc, out, err = self.run(args)
             if rc != 0:
                 self.run(['reset', '--all', gun])
                 self.fail_on(rc, out, err, '%s (notary %s)' % (what, ' '.join(args[:2])))
+        return publish(self, gun, retries, what=what)
 
 
 # what the docker CLI prints when the notary server or the registry failed on its side

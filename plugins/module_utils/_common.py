@@ -24,6 +24,8 @@ NOTARY_KEY_ARGS = dict(
     snapshot_passphrase=dict(type='str', no_log=True),
     notary_cli=dict(type='str', default='notary'),
 )
+# ... and the modules that publish with the notary CLI (doc_fragments/trust.py, PUBLISH).
+PUBLISH_ARGS = dict(publish_retries=dict(type='int', default=8))
 
 
 class TrustError(Exception):
@@ -33,6 +35,13 @@ class TrustError(Exception):
     def __init__(self, message, **result):
         super(TrustError, self).__init__(message)
         self.result = result
+
+
+def publish_retries(params):
+    """The publish_retries option, refused when negative."""
+    if params['publish_retries'] < 0:
+        raise TrustError('publish_retries must be 0 or more, not %d' % params['publish_retries'])
+    return params['publish_retries']
 
 
 def run_module(module, action):

@@ -131,7 +131,8 @@ def apply(p, check_mode):
         for kind, path, uid, gid, mode, content, what in plan:
             if kind == 'directory':
                 if 'created' in what:
-                    os.makedirs(path, mode)
+                    # exist_ok: a directory on a shared file system may be made by another host at the same moment
+                    os.makedirs(path, mode, exist_ok=True)
                 set_attributes(path, uid, gid, mode)
             elif kind == 'file':
                 if 'created' in what or 'content' in what:

@@ -23,9 +23,11 @@ PUSHED_RE = re.compile(r'^(?P<tag>\S+): digest: sha256:(?P<hex>[0-9a-f]{64}) siz
 # What the notary CLI says when the server refused a publish because another client published first:
 # notary-server answers 400 (the CLI: "trust server rejected operation"; the server's own words "old version")
 # when the version it would store is taken (MySQL duplicate key), and a 500 when the database aborted the
-# transaction (a deadlock between two updates). Both leave the staged changes in place for another publish.
+# transaction (a deadlock between two updates, or the database node it wrote to went away). A front answers 502-504
+# when the notary-server behind it is gone (a replica lost on a stack spread over several hosts). All of them leave
+# the staged changes in place for another publish.
 CONFLICT_RE = re.compile(r'rejected operation|old version|version conflict|deadlock|'
-                         r'unable to reach trust server at this time: 500|server encountered an unexpected error',
+                         r'unable to reach trust server at this time: 50[0234]|server encountered an unexpected error',
                          re.IGNORECASE)
 
 
@@ -82,6 +84,17 @@ def stage_and_publish(notary, gun, targets, retries, sleep=time.sleep, workers=4
         if rc != 0:
             notary.run(['reset', '--all', gun])
             notary.fail_on(rc, out, err, 'staging %s:%s (notary addhash)' % (gun, tag))
+    return publish(notary, gun, retries, sleep)
+
+
+def publish(notary, gun, retries, sleep=time.sleep, what=None):
+    """Publish what is staged for gun. A publish the server refused because another signer published first, or
+    because it could not write (a deadlock, or the database node behind it went away: a writer change on a Galera
+    cluster, or a front whose notary-server was lost) is tried again on the newest metadata (the notary client keeps
+    the staged changes) up to retries more times, after a random, growing pause.
+    Return how many publishes were refused before the one that went through. On failure nothing staged is left
+    behind and TrustError says what the CLI said, after what when it is given."""
+    label = '%s (notary publish %s)' % (what, gun) if what else 'notary publish'
     refused = 0
     while True:
         rc, out, err = notary.run(['publish', gun])
@@ -91,12 +104,13 @@ def stage_and_publish(notary, gun, targets, retries, sleep=time.sleep, workers=4
         conflict = CONFLICT_RE.search(message)
         if refused >= retries or not conflict:
             notary.run(['reset', '--all', gun])
-            notary.fail_on_refusal(rc, out, err, 'notary publish')
-            said = last_line(message)
+            notary.fail_on_refusal(rc, out, err, label)
             if conflict:
-                raise TrustError('notary publish was refused %d times (each time another signer published first, or the '
+                raise TrustError('%s was refused %d times (each time another signer published first, or the '
                                  'server could not update its database; raise publish_retries for the first): %s'
-                                 % (refused + 1, said))
-            raise TrustError('notary publish failed: %s' % said)
+                                 % (label, refused + 1, last_line(message)))
+            if what:
+                notary.fail_on(rc, out, err, label)
+            raise TrustError('notary publish failed: %s' % last_line(message))
         refused += 1
         sleep(random.uniform(0.1, 0.4) * refused)

@@ -30,6 +30,7 @@ author:
 extends_documentation_fragment:
   - dct.trust_stack.trust.server
   - dct.trust_stack.trust.notary
+  - dct.trust_stack.trust.publish
   - dct.trust_stack.attributes
 options:
   repository:
@@ -131,13 +132,20 @@ expiry:
   description: The repository's expiry report after the run (before, in check mode); see M(dct.trust_stack.trust_info).
   returned: always
   type: dict
+publish_refusals:
+  description: How many publishes the notary server refused (another signer published first, or it could not write)
+    before the one that went through, each tried again on the newest metadata (see I(publish_retries)).
+  returned: always
+  type: int
+  sample: 0
 '''
 
 import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils._common import NOTARY_KEY_ARGS, TrustError, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import (
+    NOTARY_KEY_ARGS, PUBLISH_ARGS, TrustError, publish_retries, run_module)
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import split_repository
 from ansible_collections.dct.trust_stack.plugins.module_utils._keys import (
     local_key_ids, private_keys, put_back_private_keys)
@@ -265,10 +273,11 @@ def resign_expired(module, notary, gun, roles, resign, passphrases):
                          % (' and '.join(sorted(files)), gun, exc))
 
 
-def witness_and_publish(notary, gun, witness):
+def witness_and_publish(notary, gun, witness, retries):
+    """Witness the roles and publish; return how many publishes the server refused first."""
     saved = private_keys(notary.trust_dir)
     try:
-        notary.change(gun, [['witness', gun] + witness], 'renewing %s of %s' % (', '.join(witness), gun))
+        return notary.change(gun, [['witness', gun] + witness], 'renewing %s of %s' % (', '.join(witness), gun), retries)
     except TrustError as exc:
         put_back_private_keys(notary.trust_dir, saved)
         raise TrustError('%s (nothing was published)' % explain_passphrase_failure(str(exc)))
@@ -296,7 +305,8 @@ def run(module):
     report = expiry_report(roles, p['within_days'], now)
     witness, resign, deferred, need, missing, signing = plan(p, roles, report, notary.trust_dir, now)
     method = 'resign' if resign else 'publish' if witness else 'none'
-    result = dict(changed=method != 'none', method=method, deferred=deferred, renewed={}, expiry=report)
+    result = dict(changed=method != 'none', method=method, deferred=deferred, renewed={}, expiry=report,
+                  publish_refusals=0)
     if method == 'none':
         return dict(result, diff=dict(before={}, after={}))
     check_passphrases(p, need, missing, notary.trust_dir, gun)
@@ -308,7 +318,7 @@ def run(module):
             resign_expired(module, notary, gun, roles, resign, passphrases)
         if witness:
             try:
-                witness_and_publish(notary, gun, witness)
+                result['publish_refusals'] = witness_and_publish(notary, gun, witness, publish_retries(p))
             except TrustError as exc:
                 if resign:
                     raise TrustError('%s; the expired %s was re-signed and uploaded before this'
@@ -333,6 +343,7 @@ def main():
         signer_passphrase=dict(type='str', no_log=True),
     )
     argument_spec.update(NOTARY_KEY_ARGS)
+    argument_spec.update(PUBLISH_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run_module(module, run)
 

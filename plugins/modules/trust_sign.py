@@ -40,6 +40,7 @@ extends_documentation_fragment:
   - dct.trust_stack.trust
   - dct.trust_stack.trust.server
   - dct.trust_stack.trust.notary
+  - dct.trust_stack.trust.publish
   - dct.trust_stack.attributes
 options:
   image:
@@ -92,14 +93,6 @@ options:
     description:
       - Passphrase of the root key, needed when signing initializes a repository with no trust data yet.
     type: str
-  publish_retries:
-    description:
-      - How many more times a publish is tried after the notary server refused it because another signer published
-        first, each after a random pause that grows with the attempt (0.1 to 0.4 s times the attempt). With N jobs
-        signing one repository at once, a job can lose to each of the others once, so N - 1 is enough when each
-        job publishes once.
-    type: int
-    default: 8
 attributes:
   check_mode:
     support: full
@@ -160,7 +153,8 @@ publish_refusals:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils._common import TRUST_COMMON_ARGS, TrustError, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import (
+    PUBLISH_ARGS, TRUST_COMMON_ARGS, TrustError, publish_retries, run_module)
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import (
     TARGET_ARGS, TARGET_RULES, check_signer_name, requested_tags)
 from ansible_collections.dct.trust_stack.plugins.module_utils._keys import check_root_passphrase, check_signer_key
@@ -177,8 +171,7 @@ class TrustSign(object):
         self.module = module
         p = module.params
         self.repository, self.tags = requested_tags(p, 'sign')
-        if p['publish_retries'] < 0:
-            raise TrustError('publish_retries must be 0 or more, not %d' % p['publish_retries'])
+        self.retries = publish_retries(p)
         self.signer = p['signer']
         if self.signer:
             check_signer_name(self.signer)
@@ -273,7 +266,7 @@ class TrustSign(object):
         notary = NotaryCLI(self.module, dict(targets=passphrase, snapshot=passphrase, delegation=passphrase), self.repository)
         try:
             refused = stage_and_publish(notary, self.repository, dict((t, digests[t] + (roles[t],)) for t in tags),
-                                        self.module.params['publish_retries'])
+                                        self.retries)
         except TrustError as exc:
             self.fail('signing %d tags of %s failed, none of them is signed' % (len(tags), self.repository),
                       str(exc), done + pushes)
@@ -345,9 +338,9 @@ def main():
         repository_passphrase=dict(type='str', no_log=True),
         root_passphrase=dict(type='str', no_log=True),
         source=dict(type='str', default='local', choices=['local', 'registry']),
-        publish_retries=dict(type='int', default=8),
         notary_cli=dict(type='str', default='notary'),
     )
+    argument_spec.update(PUBLISH_ARGS)
     argument_spec.update(TARGET_ARGS)
     argument_spec.update(TRUST_COMMON_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **TARGET_RULES)

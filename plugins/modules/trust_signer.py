@@ -32,6 +32,7 @@ author:
 extends_documentation_fragment:
   - dct.trust_stack.trust
   - dct.trust_stack.trust.server
+  - dct.trust_stack.trust.publish
   - dct.trust_stack.attributes
 options:
   repository:
@@ -123,13 +124,22 @@ resigned_tags:
   type: list
   elements: str
   sample: ["1.0", "latest"]
+publish_refusals:
+  description:
+    - When the signer's keys changed or it was removed, how many publishes of that change the notary server refused
+      (another signer published first, or the server could not write) before the one that went through; each was
+      tried again on the newest metadata (I(publish_retries)). 0 when nothing was published.
+  type: int
+  returned: always
+  sample: 1
 '''
 
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils._common import TRUST_COMMON_ARGS, TrustError, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import (
+    PUBLISH_ARGS, TRUST_COMMON_ARGS, TrustError, publish_retries, run_module)
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name, split_repository
 from ansible_collections.dct.trust_stack.plugins.module_utils._keys import check_root_passphrase, key_id_from_file, keys_of_role
 from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI, TrustCLI, signed_tags, signer_keys
@@ -220,6 +230,7 @@ def run(module):
     data = cli.inspect(repository)
     current = signer_keys(data).get(p['name'], [])
     actions, steps, tags = plan(module, repository, data, current, notary, aliases)
+    refused = 0
 
     if actions and not module.check_mode:
         if not passphrase:
@@ -232,7 +243,8 @@ def run(module):
             rc, out, err = cli.run(args + [p['name'], repository])
             cli.fail_on(rc, out, err, 'docker trust signer add %s %s' % (p['name'], repository))
         if steps:
-            notary.change(repository, steps, 'changing signer %s of %s' % (p['name'], repository))
+            refused = notary.change(repository, steps, 'changing signer %s of %s' % (p['name'], repository),
+                                    publish_retries(p))
         after = signer_keys(cli.inspect(repository)).get(p['name'], [])
     elif actions and p['state'] == 'present':
         after = sorted(set(ids[0] for ids in aliases))
@@ -240,7 +252,7 @@ def run(module):
         after = current
     else:
         after = []
-    return dict(changed=bool(actions), actions=actions, key_ids=after,
+    return dict(changed=bool(actions), actions=actions, key_ids=after, publish_refusals=refused,
                 unsigned_tags=tags if p['state'] == 'absent' else [],
                 resigned_tags=tags if p['state'] == 'present' else [],
                 diff=dict(before={p['name']: current}, after={p['name']: after}))
@@ -257,6 +269,7 @@ def main():
         notary_cli=dict(type='str', default='notary'),
     )
     argument_spec.update(TRUST_COMMON_ARGS)
+    argument_spec.update(PUBLISH_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_if=[('state', 'present', ('keys',))])
     run_module(module, run)

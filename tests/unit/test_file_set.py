@@ -70,3 +70,18 @@ def test_absent_removes_trees_and_files_once(tmp_path):
     assert file_set.run(FakeModule(**params))['changed_paths'] == [str(tmp_path / 'tree'), str(tmp_path / 'file')]
     assert not (tmp_path / 'tree').exists() and not (tmp_path / 'file').exists()
     assert not file_set.run(FakeModule(**params))['changed']
+
+
+def test_a_directory_another_host_makes_at_the_same_moment_is_no_error(tmp_path, monkeypatch):
+    # two registry replicas make the directory on their shared file system at once (seen in the ha scenario:
+    # "[Errno 17] File exists"); the real run cannot time it, so the other host's makedirs runs first here
+    target = tmp_path / 'shared'
+    real = os.makedirs
+
+    def racing(path, mode=0o777, exist_ok=False):
+        real(path, mode)
+        return real(path, mode, exist_ok=exist_ok)
+
+    monkeypatch.setattr(os, 'makedirs', racing)
+    result = file_set.run(FakeModule(directories=[{'path': str(target), 'owner': None, 'group': None, 'mode': '0700'}]))
+    assert result['changed'] and mode_of(target) == 0o700

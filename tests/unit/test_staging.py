@@ -122,3 +122,17 @@ def test_a_failed_staging_publishes_nothing_and_leaves_nothing_staged():
     with pytest.raises(TrustError, match='staging r:v1'):
         _staging.stage_and_publish(notary, 'r', TARGETS, 5, sleep=lambda s: None)
     assert [c[0] for c in notary.calls] == ['reset', 'addhash', 'addhash', 'reset']
+
+
+def test_a_front_that_lost_its_notary_server_is_tried_again_and_the_refusals_are_counted():
+    # on a stack spread over several hosts, the entry may send a publish to a front whose notary-server was just
+    # killed (502), or the server's database node went away (500): the next try goes through
+    notary = FakeNotary([(1, 'unable to reach trust server at this time: 502.'), (0, '')])
+    assert _staging.publish(notary, 'r', 3, sleep=lambda s: None, what='changing signer ci of r') == 1
+
+
+def test_a_change_that_fails_for_another_reason_says_what_it_was_changing():
+    notary = FakeNotary([(1, 'could not find necessary signing keys')])
+    with pytest.raises(TrustError, match=r'^changing signer ci of r \(notary publish r\) failed: could not find'):
+        _staging.publish(notary, 'r', 3, sleep=lambda s: None, what='changing signer ci of r')
+    assert notary.calls == [['publish', 'r'], ['reset', '--all', 'r']]

@@ -41,11 +41,12 @@ def synced(host, size=3):
     return got.get('wsrep_local_state_comment') == 'Synced' and got.get('wsrep_cluster_size') == str(size)
 
 
-def converge(check=True):
-    """converge.yml against the scenario's inventory; the completed process."""
+def converge(check=True, options=()):
+    """converge.yml against the scenario's inventory (with ansible-playbook's options); the completed process."""
     inventory = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])
     # plain output: molecule's verifier runs with ANSIBLE_FORCE_COLOR, which colours the recap
-    return run(['ansible-playbook', '-i', inventory, str(SCENARIO / 'converge.yml')], check=check, timeout=900,
+    return run(['ansible-playbook', '-i', inventory] + list(options) + [str(SCENARIO / 'converge.yml')], check=check,
+               timeout=900,
                env={'ANSIBLE_FORCE_COLOR': '0', 'ANSIBLE_NOCOLOR': '1'})
 
 

@@ -6,7 +6,10 @@ every tag a signer signed is there afterwards, read through the entry with an em
 the registry serves, and the killed nodes come back (the engine restarts a killed container; a host whose engine was
 killed gets its containers back from a re-run of the playbook)."""
 import base64
+import json
+import multiprocessing
 import os
+import pathlib
 import tempfile
 import threading
 import time
@@ -26,35 +29,43 @@ CA = os.path.join(STATE, 'pki', 'ca.crt')
 SIGN = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
                     'playbooks', 'sign.yml')
 SIGNERS = 4
+# the single-host stack the throughput is compared with (single.yml), on host3
+ONE_REGISTRY = f'{ENTRY}:5001'
+ONE_NOTARY_URL = f'https://{ENTRY}:4444'
+ONE_STATE = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'state-one')
+THROUGHPUT_TAGS, THROUGHPUT_ROUNDS = 25, 3
+RESULTS = pathlib.Path(__file__).resolve().parents[3] / 'build' / 'test-results'
 
 
-def admin_password():
-    with open(os.path.join(STATE, 'credentials', 'registry_admin')) as handle:
+def admin_password(state=STATE):
+    with open(os.path.join(state, 'credentials', 'registry_admin')) as handle:
         return handle.read().strip()
 
 
-def make_image(repository, tag):
-    """An image of one small file whose content is its name, so every tag has a digest of its own, on host3."""
-    on_host(CLIENT, ['sh', '-c', 'd=$(mktemp -d) && echo "$0:$1" > "$d/tag" && tar -C "$d" -c . | docker import - "$0:$1" '
-                     '>/dev/null && rm -rf "$d"', repository, tag])
+def make_images(repository, tags):
+    """Images of one small file whose content is their name, so every tag has a digest of its own, on host3."""
+    on_host(CLIENT, ['sh', '-c', 'r=$0; for t in "$@"; do d=$(mktemp -d) && echo "$r:$t" > "$d/tag" && '
+                     'tar -C "$d" -c . | docker import - "$r:$t" >/dev/null && rm -rf "$d" || exit 1; done',
+                     repository] + list(tags))
 
 
-def sign(repository, tags, check=True):
-    """sign.yml on host3 (trust_key, trust_signer, trust_sign) against the entry; the completed process."""
+def sign(repository, tags, check=True, server=NOTARY_URL):
+    """sign.yml on host3 (trust_key, trust_signer, trust_sign) against server (the entry); the completed process."""
     inventory = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])
     images = '[{"repository": "%s", "tags": [%s]}]' % (repository, ', '.join('"%s"' % t for t in tags))
     return run(['ansible-playbook', '-i', inventory, SIGN, '-e', 'sign_hosts=trust_clients', '-e', 'sign_signer=ci',
-                '-e', f'sign_server={NOTARY_URL}', '-e', '{"sign_images": %s}' % images,
+                '-e', f'sign_server={server}', '-e', '{"sign_images": %s}' % images,
                 '-e', '@' + os.path.join(STATE, 'sign_passphrases.json')],
                check=check, timeout=300, env={'ANSIBLE_FORCE_COLOR': '0', 'ANSIBLE_NOCOLOR': '1'})
 
 
-def signed_tags(repository):
-    """{tag: hex digest} of repository's trust data, read through the entry by the notary CLI with an empty cache
-    (it verifies every signature chain from the root)."""
+def signed_tags(repository, server=NOTARY_URL, state=STATE):
+    """{tag: hex digest} of repository's trust data, read through server (the entry) by the notary CLI with an empty
+    cache (it verifies every signature chain from the root), with the CA and credentials in state."""
     with tempfile.TemporaryDirectory() as trust_dir:
-        auth = base64.b64encode(f'admin:{admin_password()}'.encode()).decode()
-        out = run(['notary', '-s', NOTARY_URL, '-d', trust_dir, '--tlscacert', CA, 'list', repository],
+        auth = base64.b64encode(f'admin:{admin_password(state)}'.encode()).decode()
+        out = run(['notary', '-s', server, '-d', trust_dir, '--tlscacert', os.path.join(state, 'pki', 'ca.crt'),
+                   'list', repository],
                   env={'NOTARY_AUTH': auth}).stdout
     rows = [line.split() for line in out.splitlines()]
     return {row[0]: row[1] for row in rows if len(row) == 4 and len(row[1]) == 64}
@@ -80,10 +91,15 @@ def passphrases():
     return path
 
 
+def test_check_mode_on_the_converged_service_predicts_no_change():
+    proc = converge(options=['--check', '--diff'])
+    assert recap_changed(proc.stdout) == [0, 0, 0]
+    assert 'failed=0' in proc.stdout and 'failed=1' not in proc.stdout
+
+
 def test_signing_and_trusted_pulls_go_through_the_entry(passphrases):
     repository = f'{REGISTRY}/ha/entry'
-    make_image(repository, 'v1')
-    make_image(repository, 'unsigned')
+    make_images(repository, ['v1', 'unsigned'])
     sign(repository, ['v1'])
     on_host(CLIENT, ['docker', 'push', f'{repository}:unsigned'])
     on_host(CLIENT, ['docker', 'rmi', f'{repository}:v1', f'{repository}:unsigned'])
@@ -112,7 +128,7 @@ class Signer(threading.Thread):
         number = 1
         while not self.stop.is_set():
             tag = f't{number}'
-            make_image(self.repository, tag)
+            make_images(self.repository, [tag])
             if sign(self.repository, [tag], check=False).returncode == 0:
                 self.signed.append(tag)
                 number += 1
@@ -135,10 +151,10 @@ def sigkill(host, container):
 
 
 def test_signing_goes_on_while_nodes_and_a_host_are_killed(passphrases):
-    first, second, _ = HOSTS
+    first, second = HOSTS[:2]
     signers = [Signer(i) for i in range(1, SIGNERS + 1)]
     for signer in signers:  # each repository's first tag also makes its trust data (root key, signer ci)
-        make_image(signer.repository, 't0')
+        make_images(signer.repository, ['t0'])
         sign(signer.repository, ['t0'])
         signer.signed.append('t0')
     for signer in signers:
@@ -198,6 +214,66 @@ def test_after_the_whole_cluster_crashed_the_playbook_brings_it_back_with_every_
     assert {repository: signed_tags(repository) for repository in repositories} == before
     # and the service signs again
     repository = repositories[0]
-    make_image(repository, 'v2')
+    make_images(repository, ['v2'])
     sign(repository, ['v2'])
     assert signed_tags(repository)['v2'] == registry_digest(repository, 'v2')
+
+
+def sign_at_once(repositories, tags, server):
+    """tags of every repository signed by a sign.yml run of its own, all at once; the seconds they took."""
+    procs = {}
+
+    def one(repository):
+        procs[repository] = sign(repository, tags, check=False, server=server)
+
+    threads = [threading.Thread(target=one, args=(repository,)) for repository in repositories]
+    start = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - start
+    assert all(proc.returncode == 0 for proc in procs.values()), server
+    return elapsed
+
+
+def test_four_signers_on_the_cluster_against_four_on_one_host(passphrases):
+    """The throughput of 4 signers at once (each signing a batch of tags of its own repository with sign.yml) through
+    the cluster's entry against the same on a single-host stack on host3, alternating, in one run; the figures go
+    to build/test-results/ha.json, which make bench's report quotes (no timing assert: the machine is noisy)."""
+    inventory = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])
+    run(['ansible-playbook', '-i', inventory, str(pathlib.Path(__file__).resolve().parents[1] / 'single.yml')],
+        timeout=900, env={'ANSIBLE_FORCE_COLOR': '0', 'ANSIBLE_NOCOLOR': '1'})
+    # host3 a client of the single-host stack too: its CA where the docker CLI looks, logged in to its registry
+    with open(os.path.join(ONE_STATE, 'pki', 'ca.crt')) as handle:
+        on_host(CLIENT, ['sh', '-c', 'mkdir -p "$0" "$1" && cat > "$0/ca.crt" && cp "$0/ca.crt" "$1/ca.crt"',
+                         f'/etc/docker/certs.d/{ONE_REGISTRY}', f'/root/.docker/tls/{ONE_NOTARY_URL.split("//")[1]}'],
+                stdin_text=handle.read())
+    on_host(CLIENT, ['docker', 'login', '-u', 'admin', '--password-stdin', ONE_REGISTRY],
+            stdin_text=admin_password(ONE_STATE))
+    sides = {'cluster': (REGISTRY, NOTARY_URL), 'one host': (ONE_REGISTRY, ONE_NOTARY_URL)}
+    repositories = {side: [f'{sides[side][0]}/speed/signer{i}' for i in range(1, SIGNERS + 1)] for side in sides}
+    for side, repos in repositories.items():  # trust data made first, outside the measurement
+        for repository in repos:
+            make_images(repository, ['t0'])
+            sign(repository, ['t0'], server=sides[side][1])
+    seconds = {side: [] for side in sides}
+    for number in range(THROUGHPUT_ROUNDS):
+        for side in (list(sides) if number % 2 == 0 else list(reversed(sides))):
+            tags = [f'r{number}n{k:02d}' for k in range(THROUGHPUT_TAGS)]
+            for repository in repositories[side]:
+                make_images(repository, tags)
+            seconds[side].append(sign_at_once(repositories[side], tags, sides[side][1]))
+    signed = SIGNERS * THROUGHPUT_TAGS * THROUGHPUT_ROUNDS
+    rates = {side: signed / sum(values) for side, values in seconds.items()}
+    record = {'cores': multiprocessing.cpu_count(), 'signers': SIGNERS, 'tags_per_signer': THROUGHPUT_TAGS,
+              'rounds': THROUGHPUT_ROUNDS, 'seconds': seconds, 'tags_per_second': rates,
+              'ratio': rates['cluster'] / rates['one host']}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / 'ha.json').write_text(json.dumps(record, indent=2) + '\n')
+    print('throughput:', record)
+    states = {'cluster': STATE, 'one host': ONE_STATE}
+    for side in sides:  # every tag of the measurement is signed
+        for repository in repositories[side]:
+            got = signed_tags(repository, server=sides[side][1], state=states[side])
+            assert len(got) == 1 + THROUGHPUT_TAGS * THROUGHPUT_ROUNDS, repository
