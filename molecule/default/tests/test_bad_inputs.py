@@ -14,7 +14,7 @@ from conftest import NOTARY, REGISTRY, SERVICES, STACK, inspect_container, run, 
 
 CASES = [
     # (role, {variable: bad value}, text the failure must contain)
-    ('images', {'images_build': ['nginx']}, "value of images_build must be one or more of: notary, registry, mariadb, front. Got no match for: nginx"),
+    ('images', {'images_build': ['nginx']}, "value of images_build must be one or more of: notary, registry, mariadb, front, balancer. Got no match for: nginx"),
     ('images', {'images_prefix': 'Bad Prefix'}, "images_prefix 'Bad Prefix' is not a repository prefix"),
     ('pki', {'pki_key_type': 'DSA'}, 'pki_key_type must be one of: ECC, RSA, got: DSA'),
     ('pki', {'pki_renew_days': 400}, 'pki_leaf_valid_days (365) must exceed pki_renew_days (400)'),
@@ -29,6 +29,15 @@ CASES = [
     ('notary_server', {'notary_server_log_level': 'verbose'}, 'notary_server_log_level must be one of'),
     ('notary_server', {'notary_server_hostname': 'Notary_Server'}, "notary_server_hostname 'Notary_Server' is not a host name label"),
     ('registry', {'registry_port': 'abc'}, 'registry_port'),
+    ('registry', {'registry_storage_path': 'relative/dir'},
+     "registry_storage_path 'relative/dir' must be an absolute directory path without ':'"),
+    ('notary_signer', {'notary_signer_publish': 'no port'}, "notary_signer_publish 'no port' is not address:port"),
+    ('balancer', {'balancer_listeners': [{'name': 'db', 'port': 80, 'servers': ['10.0.0.1:3306'], 'network': 'db'}]},
+     'balancer_listeners[0].port 80 must be a port above 1024 (the balancer does not run as root)'),
+    ('balancer', {'balancer_listeners': [{'name': 'db', 'port': 3306, 'servers': ['nowhere'], 'network': 'db'},
+                                         {'name': 'db', 'port': 3306, 'servers': ['10.0.0.1:3306'], 'publish': '0.0.0.0:3306'}]},
+     'balancer_listeners[0].servers: nowhere is not address:port; balancer_listeners: name db is used twice; '
+     'balancer_listeners: port 3306 is used twice'),
     ('front', {'front_users': [{'name': 'bob'}]}, 'front_users: user bob has no password'),
     ('front', {'front_rules': [{'repository': 'team-a/*', 'write': ['alice']}]},
      'front_rules[0] (team-a/*): unknown action write; the actions are pull, push and admin'),
