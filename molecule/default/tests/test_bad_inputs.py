@@ -14,7 +14,8 @@ from conftest import NOTARY, REGISTRY, SERVICES, STACK, inspect_container, run, 
 
 CASES = [
     # (role, {variable: bad value}, text the failure must contain)
-    ('images', {'images_build': ['nginx']}, "value of images_build must be one or more of: notary, registry, mariadb, front, balancer. Got no match for: nginx"),
+    ('images', {'images_build': ['nginx']},
+     'value of images_build must be one or more of: notary, registry, mariadb, front, balancer. Got no match for: nginx'),
     ('images', {'images_prefix': 'Bad Prefix'}, "images_prefix 'Bad Prefix' is not a repository prefix"),
     ('pki', {'pki_key_type': 'DSA'}, 'pki_key_type must be one of: ECC, RSA, got: DSA'),
     ('pki', {'pki_renew_days': 400}, 'pki_leaf_valid_days (365) must exceed pki_renew_days (400)'),
