@@ -248,7 +248,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, run_module
 from ansible_collections.dct.trust_stack.plugins.module_utils._containers import (
-    SERVICE_LABEL, SPEC_LABEL, describe, differences, image_ids, spec_hash)
+    SERVICE_LABEL, SPEC_LABEL, describe, differences, spec_hash)
 from ansible_collections.dct.trust_stack.plugins.module_utils._file_set import FILE_SET_ARGUMENT_SPEC, FileSetError, apply
 from ansible_collections.dct.trust_stack.plugins.module_utils._engine import (
     NAME_RE, STACK_ARGUMENT_SPEC, STACK_LABEL, check_stack, docker_cli as docker, docker_path)
@@ -323,20 +323,23 @@ def shown(running, image, label):
 
 
 def check_image(module, image, **done):
-    """TrustError, before anything is changed, when image is missing or runs as root."""
-    rc, out, err = module.run_command([docker_path(module), 'image', 'inspect', '--format', '{{.Config.User}}', image])
+    """The image's ID; TrustError, before anything is changed, when image is missing or runs as root."""
+    rc, out, err = module.run_command([docker_path(module), 'image', 'inspect', '--format', '{{.Id}} {{.Config.User}}', image])
     if rc != 0:
         raise TrustError('image %s is missing (%s); build it with the dct.trust_stack.images role' % (image, (err or out).strip()), **done)
-    if out.strip().split(':')[0] in ('', '0', 'root'):
+    image_id, dummy_sep, user = out.strip().partition(' ')
+    if user.split(':')[0] in ('', '0', 'root'):
         raise TrustError('image %s runs as root (USER "%s"); the stack runs every service as a user of its own'
-                         % (image, out.strip()), **done)
+                         % (image, user), **done)
+    return image_id
 
 
-def plan(module, params, spec, name, files):
-    """(the container as found or None, why it is not as wanted, what to do with it)."""
+def plan(module, params, spec, name, files, image_id):
+    """(the container as found or None, why it is not as wanted, what to do with it). image_id is the ID the image
+    the spec names has now: a container made from another image name differs by that name already."""
     ids = docker(module, ['ps', '-aq', '--no-trunc', '--filter', 'name=^%s$' % name]).split()
     found = json.loads(docker(module, ['inspect'] + ids)) if ids else []
-    have = describe(found[0], image_ids(module, [found[0]['Config']['Image']])) if found else None
+    have = describe(found[0], {params['image']: image_id}) if found else None
     why = differences(have, spec) if have else []
     if have is None:
         action = 'created'
@@ -357,13 +360,13 @@ def run(module):
     spec = dict((key, params[key]) for key in SPEC_KEYS)
     label = spec_hash(spec)
     name = '%s_%s' % (params['stack'], params['service'])
-    check_image(module, params['image'])
+    image_id = check_image(module, params['image'])
     try:
         files = apply(params, module.check_mode)
     except (FileSetError, OSError) as exc:
         raise TrustError('%s: %s' % (name, exc))
     try:
-        have, why, action = plan(module, params, spec, name, files)
+        have, why, action = plan(module, params, spec, name, files, image_id)
         networks_created = make_missing(module, params['stack'], [(net['name'], net['internal']) for net in params['networks']])[0]
         if not module.check_mode:
             if action == 'recreated':
