@@ -1,12 +1,14 @@
-"""Run the README's examples as a user would paste them, against the lab (`make readme-test`, after `make lab`).
+"""Run the examples of the README and of docs/ as a user would paste them, against the lab (`make readme-test`, after
+`make lab`).
 
-In README order: a ```yaml block whose first line is a comment naming a file (`# sign-vars.yml ...`) is written
+The documents in DOCUMENTS' order, each in its own order: a ```yaml block whose first line is a comment naming a file (`# sign-vars.yml ...`) is written
 to that file; any other ```yaml block must parse; a ```console block runs in bash (-e, -u, pipefail), each line
 as typed. All of it happens in build/readme/, a copy of the checkout with links to its venvs and .lab/, so
 relative paths (inventory/lab, playbooks/..., .lab/) resolve as in the checkout and what the examples write
 stays out of it.
 A block right after `<!-- readme-test: skip: <why> -->` is not run. Stops at the first block that fails,
-printing it and what it printed. README=<file> runs the blocks of another file (to try a few)."""
+printing it and what it printed. README=<file> runs the blocks of that file alone (to try a few, or an older
+README)."""
 import os
 import re
 import shlex
@@ -22,6 +24,10 @@ WORK = os.path.join(ROOT, 'build', 'readme')
 BLOCK_RE = re.compile(r'^```(\w*)\n(.*?)^```$', re.M | re.S)
 SKIP_RE = re.compile(r'<!-- readme-test: skip: (.+?) -->\s*$')
 FILE_RE = re.compile(r'^# ([\w./-]+\.ya?ml)\b')
+# the README first, then docs/ in the order a reader goes (each builds on what the ones before it did); every
+# docs/*.md is here (tests/unit/test_readme_blocks.py checks it)
+DOCUMENTS = ('README.md', 'docs/DEPLOYING.md', 'docs/SIGNING.md', 'docs/SECURITY.md', 'docs/OPERATIONS.md', 'docs/HA.md',
+             'docs/INSTALLING.md', 'docs/TESTING.md', 'docs/ARCHITECTURE.md', 'docs/FAULTS.md', 'docs/BENCHMARKS.md')
 
 
 def blocks(text):
@@ -44,13 +50,20 @@ def prepare():
             os.symlink(os.path.join(ROOT, entry), os.path.join(WORK, entry))
 
 
+def all_blocks():
+    """(where, language, body, skip) of every block of DOCUMENTS (or of the file README names), in order."""
+    names = [os.environ['README']] if os.environ.get('README') else [os.path.join(ROOT, name) for name in DOCUMENTS]
+    for name in names:
+        with open(name) as handle:
+            text = handle.read()
+        for line, language, body, skip in blocks(text):
+            yield '%s:%d (%s)' % (os.path.relpath(name, ROOT), line, language or 'text'), language, body, skip
+
+
 def main():
-    with open(os.environ.get('README', os.path.join(ROOT, 'README.md'))) as handle:
-        text = handle.read()
     prepare()
     ran = written = parsed = skipped = 0
-    for line, language, body, skip in blocks(text):
-        where = 'README.md:%d (%s)' % (line, language or 'text')
+    for where, language, body, skip in all_blocks():
         if skip:
             print('== %s: skipped: %s' % (where, skip))
             skipped += 1
@@ -78,7 +91,7 @@ def main():
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
             if proc.returncode != 0:
                 print(proc.stdout[-6000:])
-                sys.exit('== %s: FAILED (exit %d): the README does not work as written' % (where, proc.returncode))
+                sys.exit('== %s: FAILED (exit %d): the example does not work as written' % (where, proc.returncode))
             # each play's recap, and the block's last line: enough to see what it did
             for out in re.findall(r'^\S+\s+: ok=.*$', proc.stdout, re.M) + proc.stdout.strip().splitlines()[-1:]:
                 print('   | ' + out[:300])

@@ -22,7 +22,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._engine import NAME_RE
 from ansible_collections.dct.trust_stack.plugins.module_utils._stack_backup import (
-    ARGUMENT_SPEC, CIPHER, HOST_PARTS, encrypt_command, host_script, parse_sums)
+    STACK_BACKUP_ARGS, CIPHER, HOST_PARTS, encrypt_command, host_script, parse_sums)
 
 CONTROLLER_PART = 'controller.tar.enc'
 CHECK_VALUE = 'dct-stack-backup'
@@ -44,7 +44,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=STACK_BACKUP_ARGS)
         stack, passphrase = args['stack'], args['passphrase']
         for name, value in [('stack', stack)] + [('databases', d) for d in args['databases']]:
             if not NAME_RE.match(value):

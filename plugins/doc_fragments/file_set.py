@@ -8,7 +8,7 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    # The directories and files of file_set and stack_container (module_utils._file_set.FILE_SET_ARGUMENT_SPEC).
+    # The directories and files of file_set and stack_container (module_utils._file_set.FILE_SET_ARGS).
     DOCUMENTATION = r'''
 options:
   directories:

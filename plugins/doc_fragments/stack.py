@@ -8,7 +8,7 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    # The options of the modules that work on a stack's docker objects (module_utils._engine.STACK_ARGUMENT_SPEC).
+    # The options of the modules that work on a stack's docker objects (module_utils._options.STACK_ARGS).
     DOCUMENTATION = r'''
 options:
   stack:

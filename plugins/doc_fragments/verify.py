@@ -14,7 +14,7 @@ options:
   server:
     description:
       - URL of the notary server (C(https://host:port)).
-      - Unset, C(remote_server.url) of I(notary_config), then C(DOCKER_CONTENT_TRUST_SERVER).
+      - Unset, C(DOCKER_CONTENT_TRUST_SERVER) from the environment, then C(remote_server.url) of I(notary_config).
     type: str
   ca_cert:
     description:
@@ -40,15 +40,18 @@ options:
   notary_config:
     description:
       - A notary client config (what P(dct.trust_stack.trust_client#role) writes to C(~/.notary/config.json)) to take
-        I(server), I(ca_cert), I(trust_dir), I(pins) and I(disable_tofu) from when they are not given.
+        I(server), I(ca_cert), I(cache_dir) (its C(trust_dir)), I(pins) and I(disable_tofu) from when they are not given.
       - Unset, C(~/.notary/config.json) when it exists.
     type: path
-  trust_dir:
+  cache_dir:
     description:
-      - The trust cache (notary's trust directory), the TUF metadata verified before. It is kept between runs as every TUF
-        client does, so that a root rotation signed by the old root is followed and a replaced root is refused.
+      - The verifier's trust cache (notary's C(trust_dir)), the TUF metadata verified before. It is kept between runs as
+        every TUF client does, so that a root rotation signed by the old root is followed and a replaced root is
+        refused. Not the docker trust directory (C(<config_dir>/trust)) the signing modules use.
       - Unset, C(trust_dir) of I(notary_config), else a directory per notary server under C(~/.cache/dct.trust_stack/notary/).
+      - The alias I(trust_dir) is deprecated and will be removed in 2.0.0.
     type: path
+    aliases: [trust_dir]
   signer:
     description:
       - The signer (delegation) whose signature the tag must carry (role C(targets/<signer>)).

@@ -54,36 +54,34 @@ _raw:
 '''
 
 import os
-import subprocess
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
 
+from ansible_collections.dct.trust_stack.plugins.module_utils._cli import local_runner
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
-from ansible_collections.dct.trust_stack.plugins.module_utils._verify import VERIFY_ARGS, verify_tags
+from ansible_collections.dct.trust_stack.plugins.module_utils._options import (
+    COLLECTION, REMOVED_IN, VERIFY_ARGS, with_fallbacks)
+from ansible_collections.dct.trust_stack.plugins.module_utils._verify import verify_tags
 
-DEFAULT_TRUST_DIR = os.path.join(os.path.expanduser('~'), '.cache', 'dct.trust_stack', 'notary')
-
-
-def run_cli(argv, env):
-    """Run a CLI with no standard input and env added to the controller's environment."""
-    try:
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, env=dict(os.environ, **env), check=False)
-    except OSError as exc:
-        return 127, '', str(exc)
-    return done.returncode, done.stdout.decode('utf-8', 'replace'), done.stderr.decode('utf-8', 'replace')
+display = Display()
 
 
 class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
+        for name, option in VERIFY_ARGS.items():
+            for old in set(option.get('aliases') or []) & set(kwargs):
+                display.deprecated('dct.trust_stack.trusted_digest: the option %s is renamed %s' % (old, name),
+                                   version=REMOVED_IN, collection_name=COLLECTION)
         self.set_options(var_options=variables, direct=kwargs)
-        params = dict((name, self.get_option(name)) for name in VERIFY_ARGS)
-        for name in ('notary_config', 'trust_dir', 'ca_cert'):
+        params = with_fallbacks(dict((name, self.get_option(name)) for name in VERIFY_ARGS), VERIFY_ARGS)
+        for name in ('notary_config', 'cache_dir', 'ca_cert'):
             if params[name]:
                 params[name] = os.path.expanduser(params[name])
         try:
-            resolved = verify_tags(run_cli, params, terms, DEFAULT_TRUST_DIR)
+            resolved = verify_tags(local_runner, params, terms)
         except TrustError as exc:
             raise AnsibleLookupError('dct.trust_stack.trusted_digest: %s' % exc)
         return ['%s@%s' % (resolved[ref]['repository'], resolved[ref]['digest']) for ref in terms]

@@ -1,53 +1,42 @@
 # -*- coding: utf-8 -*-
 # Copyright: dct.trust_stack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The docker and notary CLI runners (no prompts, secrets in the environment only), the notary server
-client they share, and the parsing of `docker trust inspect`."""
+"""The docker and notary CLIs as the signing modules run them: on the docker trust directory
+(<config_dir>/trust), against the notary server of the option server, passphrases in their environment only."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
 import os
-import re
-import ssl
-from urllib.parse import urlparse
 
+from ansible_collections.dct.trust_stack.plugins.module_utils._cli import (
+    TIMED_OUT, find_cli, module_runner, run_many, timed)
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
+from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import (
+    expired_lines, explain_sign_failure, fell_back_to_cache, inspect_failure, is_refusal, refusal)
 from ansible_collections.dct.trust_stack.plugins.module_utils._engine import engine_images, repo_digest
-from ansible_collections.dct.trust_stack.plugins.module_utils._registry import (
-    basic_credentials, docker_config_auth, is_refusal, refusal)
-from ansible_collections.dct.trust_stack.plugins.module_utils._staging import publish, pushed
-
-# Only the Python standard library at module start: a re-run that finds nothing to do costs a module
-# start-up, and urllib.request (the notary server) is imported when used.
+from ansible_collections.dct.trust_stack.plugins.module_utils._notary_server import ServerClient
+from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import pushed
+from ansible_collections.dct.trust_stack.plugins.module_utils._registry import basic_credentials
+from ansible_collections.dct.trust_stack.plugins.module_utils._staging import publish
 
 
-class ServerClient(object):
-    """What the docker and the notary CLI wrappers share: the docker config directory and its trust
-    directory, the notary server and the CA it is verified with, and running a binary with a timeout,
-    no stdin and secrets in its environment only."""
+class CLIClient(ServerClient):
+    """A CLI run for a module (_cli.py: a time limit, no stdin, secrets in its environment only)."""
 
     cli_option = None      # the module option naming the binary
     cli_default = None
 
     def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.config_dir = self.params.get('config_dir') or os.path.join(os.path.expanduser('~'), '.docker')
-        self.trust_dir = os.path.join(self.config_dir, 'trust')
+        super(CLIClient, self).__init__(module)
         self._binary = None
-        self._server_checked = False
 
     @property
     def binary(self):
         """The CLI's path, looked up when first needed (reading metadata over HTTPS needs no CLI)."""
         if self._binary is None:
-            cli = self.params.get(self.cli_option) or self.cli_default
-            found = cli if os.path.sep in cli else self.module.get_bin_path(cli)
-            if not found or not os.access(found, os.X_OK):
-                raise TrustError('%s CLI "%s" not found or not executable (option %s)' % (self.cli_default, cli, self.cli_option))
-            self._binary = found
+            self._binary = find_cli(self.module, self.params.get(self.cli_option) or self.cli_default, self.cli_option)
         return self._binary
 
     def environment(self):
@@ -57,160 +46,31 @@ class ServerClient(object):
         return [self.binary] + list(args)
 
     def run(self, args, environ=None):
-        """Run the CLI with args (and environ over its environment); return (rc, stdout, stderr). stdin is empty,
-        so a prompt fails."""
-        timeout = self.timeout()
-        cmd = ['timeout', '--kill-after=5', str(timeout)] + self.command(args)
-        rc, out, err = self.module.run_command(cmd, data=b'', binary_data=True,
-                                               environ_update=dict(self.environment(), **(environ or {})))
-        if rc == 124:
-            raise self.timed_out(args, timeout)
+        """Run the CLI with args (and environ over its environment); return (rc, stdout, stderr)."""
+        rc, out, err = module_runner(self.module)(timed(self.command(args), self.timeout()),
+                                                  dict(self.environment(), **(environ or {})))
+        if rc == TIMED_OUT:
+            raise self.timed_out(args)
         return rc, out, err
 
-    def timeout(self):
-        """Seconds one CLI call may take (option timeout)."""
-        return int(self.params.get('timeout') or 120)
-
-    def timed_out(self, args, timeout):
-        return TrustError('%s %s timed out after %s s (option timeout)' % (self.binary, ' '.join(args), timeout))
-
     def run_many(self, arg_lists, workers=4, environ=None):
-        """Run the CLI once per args in arg_lists, workers at a time; return their (rc, stdout, stderr) in order.
-        As run() (no stdin, secrets in the environment, the timeout option per call), through subprocess directly:
-        run_command's polling loop costs more than a short CLI call when several run at once."""
-        import subprocess
-        from concurrent.futures import ThreadPoolExecutor
-        env = dict(os.environ, LANG='C.UTF-8', LC_ALL='C.UTF-8', **dict(self.environment(), **(environ or {})))
-        timeout = self.timeout()
+        """Run the CLI once per args in arg_lists, workers at a time; return their (rc, stdout, stderr) in order."""
+        results = run_many([self.command(args) for args in arg_lists], dict(self.environment(), **(environ or {})),
+                           self.timeout(), workers)
+        for args, (rc, dummy, dummy2) in zip(arg_lists, results):
+            if rc == TIMED_OUT:
+                raise self.timed_out(args)
+        return results
 
-        def one(args):
-            try:
-                # pylint: disable-next=ansible-bad-function
-                done = subprocess.run(self.command(args), input=b'', capture_output=True, env=env, timeout=timeout,
-                                      check=False)
-            except subprocess.TimeoutExpired:
-                raise self.timed_out(args, timeout)
-            return done.returncode, done.stdout.decode('utf-8', 'replace'), done.stderr.decode('utf-8', 'replace')
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(arg_lists)))) as pool:
-            return list(pool.map(one, arg_lists))
+    def timed_out(self, args):
+        return TrustError('%s %s timed out after %s s (option timeout)' % (self.binary, ' '.join(args), self.timeout()))
 
     def fail_on(self, rc, out, err, what):
         if rc != 0:
-            message = (err or out).strip()
-            raise TrustError('%s failed: %s' % (what, message))
-
-    def server_url(self):
-        return self.params.get('server') or os.environ.get('DOCKER_CONTENT_TRUST_SERVER')
-
-    def credentials(self, gun):
-        """(user, password) that `docker login` stored for gun's registry in config_dir, or None: the front lets
-        the same users reach the registry and the notary server."""
-        return docker_config_auth(gun.partition('/')[0], os.path.join(self.config_dir, 'config.json'))
-
-    def ca_file(self):
-        """Where the docker CLI looks for the notary server's CA: <config_dir>/tls/<host:port>/ca.crt."""
-        return os.path.join(self.config_dir, 'tls', urlparse(self.server_url()).netloc, 'ca.crt')
-
-    def get(self, path, auth_gun=None):
-        """GET path from the notary server; see request()."""
-        return self.request('GET', path, auth_gun=auth_gun)
-
-    def request(self, method, path, body=None, content_type=None, auth_gun=None):
-        """Send a request to the notary server, verified with the CA the docker CLI would use; return the body.
-        The credentials are those of the registry of the GUN in path (or of auth_gun, a GUN or a registry
-        host). Raise TrustError saying whether the server is untrusted, unhealthy, unreachable or refused."""
-        # the standard library's urllib (proxies from the environment, as the docker CLI): ansible's
-        # module_utils.urls would add ~0.1 s to every module start, used or not
-        import urllib.error
-        import urllib.request
-        url = self.server_url()
-        parsed = urlparse(url)
-        hostport = parsed.netloc if parsed.port else '%s:443' % parsed.hostname
-        ca_file = self.ca_file()
-        context = ssl.create_default_context(cafile=ca_file if os.path.exists(ca_file) else None)
-        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
-        request = urllib.request.Request(url.rstrip('/') + path, data=body, method=method)
-        if content_type:
-            request.add_header('Content-Type', content_type)
-        # /v2/<gun>/...: the credentials of the gun's registry, sent as Basic (the front takes them so)
-        gun = auth_gun or (path[len('/v2/'):].partition('/_trust/')[0] if path.startswith('/v2/') else '')
-        credentials = self.credentials(gun) if gun else None
-        if credentials:
-            request.add_header('Authorization', 'Basic ' + basic_credentials(credentials))
-        try:
-            with opener.open(request, timeout=15) as response:
-                return response.read()
-        except urllib.error.HTTPError as exc:
-            body = exc.read().decode('utf-8', 'replace').strip()
-            if exc.code in (401, 403):
-                raise TrustError(refusal(credentials, gun, 'the notary server %s answered HTTP %s for %s: %s'
-                                         % (url, exc.code, path, body[:300])))
-            if exc.code in (502, 504):
-                # the front's own page: it got no answer from notary-server behind it
-                raise TrustError('the notary server %s answered HTTP %s for %s: its front could not reach '
-                                 'notary-server (down, restarting or overloaded)' % (url, exc.code, path))
-            raise TrustError('the notary server %s answered HTTP %s for %s%s'
-                             % (url, exc.code, path, ': ' + body[:500] if body else ''))
-        except (urllib.error.URLError, ssl.SSLError, OSError) as exc:
-            # an SSL error other than a certificate one (say, the server closed the connection) is "unreachable"
-            text = str(getattr(exc, 'reason', None) or exc)
-            if 'CERTIFICATE' in text.upper():
-                raise TrustError('the notary server %s is not trusted: %s (put its CA at %s)' % (url, text, ca_file))
-            raise TrustError('the notary server %s (%s) is unreachable: %s' % (url, hostport, text))
-
-    def metadata(self, gun, role):
-        """The signed part of a role's metadata (root, targets, targets/<name>...) on the server, or None
-        when the server has none. Read as served, not verified: for reports (expiry) and key IDs."""
-        try:
-            return json.loads(self.get('/v2/%s/_trust/tuf/%s.json' % (gun, role)))['signed']
-        except TrustError as exc:
-            if 'HTTP 404' in str(exc):
-                return None
-            raise
-
-    def repositories(self, registry, page=1000):
-        """Every GUN with trust data on the server, from its changefeed (whose last change of a GUN is not
-        a deletion), read with the credentials of registry (the front lets administrators read it)."""
-        alive, change_id = {}, '0'
-        while True:
-            feed = json.loads(self.get('/v2/_trust/changefeed?change_id=%s&records=%d' % (change_id, page),
-                                       auth_gun=registry))
-            records = feed.get('records') or []
-            for record in records:
-                alive[record['GUN']] = record.get('Category') != 'deletion'
-            if len(records) < page:
-                return sorted(gun for gun, present in alive.items() if present)
-            change_id = str(records[-1]['ID'])
-
-    def check_readable(self, gun):
-        """Raise the front's refusal when this user may not read gun's trust data; a 404 (none yet) is fine."""
-        try:
-            self.get('/v2/%s/_trust/tuf/root.json' % gun)
-        except TrustError as exc:
-            if 'HTTP 404' not in str(exc):
-                raise
-
-    def health_report(self):
-        """One line on the notary server's health now, for an error message."""
-        try:
-            self.get('/_notary_server/health')
-        except TrustError as exc:
-            return 'now: %s' % exc
-        return ("the notary server's health check passes now, but it notices a failed database or signer only after a "
-                "while: a 500 or EOF from the server means one of them (or the server) failed, and it answers 400 "
-                "(rejected operation) to an update it could not check against its database as well as to an invalid "
-                "one; retry, or see the notary-server log")
-
-    def check_server(self):
-        """Fail clearly, before anything changes, when the notary server is unreachable, unhealthy or not
-        trusted by the CA the docker CLI would use."""
-        if not self.server_url() or self._server_checked:
-            return
-        self.get('/_notary_server/health')
-        self._server_checked = True  # once per module run: first contact and the first change may both ask
+            raise TrustError('%s failed: %s' % (what, (err or out).strip()))
 
 
-class TrustCLI(ServerClient):
+class TrustCLI(CLIClient):
     """Runs `docker trust ...` for a module: no stdin, passphrases through the environment only."""
 
     cli_option = 'docker_cli'
@@ -257,7 +117,7 @@ class TrustCLI(ServerClient):
         if not os.path.isdir(os.path.join(self.trust_dir, 'tuf', repository)):
             self.check_server()
         rc, out, err = self.run(['trust', 'inspect', repository])
-        if 'using cached' in err:
+        if fell_back_to_cache(err):
             # the CLI fell back to its local cache: the server did not give it the repository's metadata
             last = err.strip().splitlines()[-1]
             try:
@@ -275,14 +135,12 @@ class TrustCLI(ServerClient):
             if data:
                 return data[0]
         message = (err or out).strip()
-        lowered = message.lower()
-        if rc != 0 and METADATA_EXPIRED_RE.search(message):
+        kind = inspect_failure(rc, message)
+        if kind == 'expired':
             # 'Metadata for targets expired', then "no signatures or cannot access": not a new repository
-            said = sorted(set(LOG_LINE_RE.sub(r'\1', line.strip()) for line in message.splitlines()
-                              if METADATA_EXPIRED_RE.search(line)))
             raise TrustError('the trust data of %s has expired, the docker CLI refuses it: %s (renew it with '
-                             'dct.trust_stack.trust_renew)' % (repository, '; '.join(said)), expired=True)
-        if rc == 0 or 'does not have trust data' in lowered or 'no signatures' in lowered or 'not signed' in lowered:
+                             'dct.trust_stack.trust_renew)' % (repository, '; '.join(expired_lines(message))), expired=True)
+        if kind == 'no_trust_data':
             # no trust data, or "No signatures or cannot access <repo>": the CLI says the same when it cannot
             # reach or trust the server, or the front does not let this user read the repository, so ask
             # the server (its health, then the repository's root as this user) before calling it new
@@ -290,15 +148,14 @@ class TrustCLI(ServerClient):
             if rc != 0 and self.server_url():
                 self.check_readable(repository)
             return None
-        if is_refusal(message):
+        if kind == 'refused':
             raise TrustError(refusal(self.credentials(repository), repository, message))
-        if 'is not a docker command' in lowered or 'unknown command' in lowered:
+        if kind == 'no_trust_command':
             raise self.no_trust_command(message)
-        if 'certificate' in lowered or 'x509' in lowered or 'tls' in lowered:
+        if kind == 'untrusted':
             raise TrustError('the notary server for %s is not trusted: %s (install the stack CA under '
                              '%s/tls/<server host:port>/ca.crt)' % (repository, message, self.config_dir))
-        if ('connection refused' in lowered or 'no such host' in lowered or 'timeout' in lowered
-                or 'unreachable' in lowered or 'i/o timeout' in lowered):
+        if kind == 'unreachable':
             raise TrustError('the notary server for %s is unreachable: %s' % (repository, message))
         raise TrustError('docker trust inspect %s failed: %s' % (repository, message))
 
@@ -345,7 +202,7 @@ class TrustCLI(ServerClient):
         return done
 
 
-class NotaryCLI(ServerClient):
+class NotaryCLI(CLIClient):
     """Runs the notary CLI on the docker trust directory (`notary -s <server> -d <config_dir>/trust`),
     with the CA the docker CLI uses; passphrases as NOTARY_<ROLE>_PASSPHRASE in its environment only."""
 
@@ -401,60 +258,3 @@ class NotaryCLI(ServerClient):
                 self.run(['reset', '--all', gun])
                 self.fail_on(rc, out, err, '%s (notary %s)' % (what, ' '.join(args[:2])))
         return publish(self, gun, retries, what=what)
-
-
-# what the docker CLI prints when the notary server or the registry failed on its side
-# 'rejected operation' is the CLI's word for a 400, which notary-server 0.7 also answers when it cannot read
-# its database while it checks an update (server/handlers/validation.go returns the storage error, and
-# atomicUpdateHandler turns every validation error into 400 INVALID_UPDATE)
-SERVER_FAILURE_SIGNS = ('unable to reach trust server', 'could not update: EOF', 'rpc error', 'trust server rejected operation')
-CLI_NOISE_RE = re.compile(r'time="[^"]*" level=(warning|info|debug) ')
-LOG_LINE_RE = re.compile(r'^time="[^"]*" level=\w+ msg="(.*)"$')
-# what notary's TUF client says of expired metadata (not of an expired TLS certificate)
-METADATA_EXPIRED_RE = re.compile(r'metadata for \S+ expired|\S+ expired at ', re.I)
-REGISTRY_FAILURE_RE = re.compile(r'received unexpected HTTP status: (5\d\d[^\n]*)')
-
-
-def explain_passphrase_failure(message):
-    """Prefix a notary CLI failure that points at a passphrase with "wrong or missing passphrase?"."""
-    lowered = message.lower()
-    if 'passphrase' in lowered or 'decrypt' in lowered or 'could not find necessary signing keys' in lowered \
-            or 'password' in lowered:
-        return 'wrong or missing passphrase? %s' % message
-    return message
-
-
-def explain_sign_failure(message, role, server=None, repository=None):
-    """Say what a failed `docker trust sign` most likely means. The docker CLI says 'could not find
-    necessary signing keys' when a passphrase is wrong, and 'unexpected HTTP status: 500' when the
-    registry could not store the image; a refusal by the front names the user and repository; for other
-    server-side failures server (a ServerClient) adds what the notary server's health check says now."""
-    # the CLI's own warnings (metadata fetch retries) drown the error; keep its errors and plain lines
-    message = '\n'.join(line for line in message.splitlines() if not CLI_NOISE_RE.match(line))
-    if server is not None and repository and is_refusal(message):
-        return refusal(server.credentials(repository), repository, message)
-    if 'could not find necessary signing keys' in message:
-        return ('wrong repository_passphrase? The private key of %s is in the trust directory but the CLI could not '
-                'use it: %s' % ('signer "%s"' % role if role else 'the signing role', message))
-    registry = REGISTRY_FAILURE_RE.search(message)
-    if registry:
-        return ('the registry failed to store the pushed image (HTTP %s): its storage may be full or read-only, '
-                'see the registry\'s log. %s' % (registry.group(1).strip(), message))
-    if server is not None and any(sign in message for sign in SERVER_FAILURE_SIGNS):
-        return '%s [%s]' % (message, server.health_report())
-    return message
-
-
-def signer_keys(data):
-    """{signer name: sorted key IDs} from inspect data (None: no trust data)."""
-    if not data:
-        return {}
-    return dict((s['Name'], sorted(k['ID'] for k in s.get('Keys') or [])) for s in data.get('Signers') or [])
-
-
-def signed_tags(data):
-    """{tag: {'digest': ..., 'signers': [...]}} from inspect data."""
-    if not data:
-        return {}
-    return dict((t['SignedTag'], {'digest': t['Digest'], 'signers': sorted(t.get('Signers') or [])})
-                for t in data.get('SignedTags') or [])

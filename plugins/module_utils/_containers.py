@@ -1,8 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: dct.trust_stack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A stack's containers as the docker CLI shows them: what stack_containers_info reports and what stack_container
-compares with the spec it is given."""
+"""A stack's containers as the docker CLI shows them: what stack_container compares with the spec it is given."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

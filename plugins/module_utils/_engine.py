@@ -18,11 +18,6 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._common import Tru
 STACK_LABEL = 'org.dct.trust_stack.stack'
 # a docker object's name: a stack's name is the prefix of its objects' names, so it must be one too
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
-# the options of a module that works on a stack's docker objects (documented in the dct.trust_stack.stack fragment)
-STACK_ARGUMENT_SPEC = dict(
-    stack=dict(type='str', required=True),
-    docker_cli=dict(type='str', default='docker'),
-)
 
 
 def check_stack(stack):

@@ -20,7 +20,7 @@ from ansible.module_utils.common.text.converters import to_bytes
 # the options (documented in doc_fragments/file_set.py)
 ATTRIBUTES = dict(path=dict(type='path', required=True), owner=dict(type='str'), group=dict(type='str'),
                   mode=dict(type='str', required=True))
-FILE_SET_ARGUMENT_SPEC = dict(
+FILE_SET_ARGS = dict(
     directories=dict(type='list', elements='dict', default=[], options=ATTRIBUTES),
     files=dict(type='list', elements='dict', default=[], options=dict(ATTRIBUTES, content=dict(type='str', required=True, no_log=True))),
 )

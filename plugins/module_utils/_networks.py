@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: dct.trust_stack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A stack's docker networks: read them, and make those missing (stack_networks, stack_container)."""
+"""A stack's docker networks: read them, and make those missing (stack_container)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

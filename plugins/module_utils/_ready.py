@@ -14,12 +14,13 @@ import time
 from urllib.parse import urlsplit
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
+from ansible_collections.dct.trust_stack.plugins.module_utils._options import alias
 
 # the option (documented in the stack_container module)
-READY_ARGUMENT_SPEC = dict(
+READY_ARGS = dict(
     url=dict(type='str'),
     url_after_start=dict(type='str'),
-    ca_path=dict(type='path', required=True),
+    ca_cert=alias(dict(type='path', required=True), 'ca_path'),
     username=dict(type='str'),
     password=dict(type='str', no_log=True),
     status=dict(type='int', default=200),
@@ -50,11 +51,11 @@ def wait_ready(ready, started, **done):
     if not url:
         return None
     if urlsplit(url).scheme != 'https':
-        raise TrustError('ready: %s is not an https:// URL (the check verifies TLS against ca_path)' % url, **done)
+        raise TrustError('ready: %s is not an https:// URL (the check verifies TLS against ca_cert)' % url, **done)
     try:
-        context = ssl.create_default_context(cafile=ready['ca_path'])
+        context = ssl.create_default_context(cafile=ready['ca_cert'])
     except (OSError, ssl.SSLError) as exc:
-        raise TrustError('ready: cannot use %s as the CA: %s' % (ready['ca_path'], exc), **done)
+        raise TrustError('ready: cannot use %s as the CA: %s' % (ready['ca_cert'], exc), **done)
     headers = {}
     if ready['username'] is not None:
         token = base64.b64encode(('%s:%s' % (ready['username'], ready['password'] or '')).encode('utf-8'))

@@ -50,28 +50,24 @@ def split_reference(ref):
     return match.group('repository'), match.group('tag')
 
 
-# The options that name what a module acts on: one tag (image), or a repository and its tags.
-TARGET_ARGS = dict(
-    image=dict(type='str'),
-    repository=dict(type='str'),
-    tags=dict(type='list', elements='str'),
-)
-TARGET_RULES = dict(
-    mutually_exclusive=[('image', 'repository')],
-    required_one_of=[('image', 'repository')],
-    required_by={'repository': 'tags'},
-)
-
-
 def requested_tags(params, verb):
-    """(repository, [tags]) from the TARGET_ARGS options, tags de-duplicated in order; TrustError naming a bad one."""
-    if params.get('image'):
-        repository, tag = split_reference(params['image'])
-        if not tag:
-            raise TrustError('image "%s" has no tag: name the tag to %s' % (params['image'], verb))
-        return repository, [tag]
-    repository = split_repository(params['repository'], hint='; list tags in "tags"')
-    tags = list(dict.fromkeys(params['tags']))
+    """(repository, [tags]) from the TARGET_ARGS options (_options.py): images of one repository, or a repository
+    and its tags; tags de-duplicated in order; TrustError naming a bad one."""
+    if params.get('images'):
+        repository, tags = None, []
+        for image in params['images']:
+            name, tag = split_reference(image)
+            if not tag:
+                raise TrustError('image "%s" has no tag: name the tag to %s' % (image, verb))
+            if repository not in (None, name):
+                raise TrustError('images: %s and %s are in different repositories; one task %ss the tags of one '
+                                 'repository' % (repository, name, verb))
+            repository = name
+            tags.append(tag)
+    else:
+        repository = split_repository(params['repository'], hint='; list tags in "tags"')
+        tags = params['tags']
+    tags = list(dict.fromkeys(tags))
     for tag in tags:
         if not TAG_RE.match(tag):
             raise TrustError('tag "%s" is malformed' % tag)

@@ -10,10 +10,10 @@ __metaclass__ = type
 import base64
 import json
 import os
-import re
 import ssl
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
+from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import refusal
 
 MANIFEST_TYPES = (
     'application/vnd.docker.distribution.manifest.v2+json',
@@ -52,23 +52,6 @@ def docker_config_auth(registry, config_path=None):
             user, dummy, password = base64.b64decode(entry['auth']).decode('utf-8').partition(':')
             return user, password
     return None
-
-
-# what the docker and notary CLIs print when the front refuses a request (401: who are you, 403: not allowed):
-# "denied: not allowed for user ...", "unable to reach trust server at this time: 403.", "server returned 401.",
-# "no basic auth credentials"; a status code only where no hex digit touches it (not inside a digest)
-REFUSAL_RE = re.compile(r'(?<![0-9a-f])40[13](?![0-9a-f])|unauthorized|denied|not authorized|not allowed for user|'
-                        r'no basic auth credentials', re.IGNORECASE)
-
-
-def is_refusal(message):
-    return bool(REFUSAL_RE.search(message or ''))
-
-
-def refusal(credentials, repository, detail):
-    """The message for a request the front refused: who asked, for which repository."""
-    who = 'user %s' % credentials[0] if credentials else 'anonymous (no docker login for its registry)'
-    return 'not allowed for %s on repository %s: %s' % (who, repository, detail)
 
 
 def registry_ca(registry, fallback=None):

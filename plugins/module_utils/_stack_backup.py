@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import shlex
 
-ARGUMENT_SPEC = dict(
+STACK_BACKUP_ARGS = dict(
     stack=dict(type='str', required=True),
     databases=dict(type='list', elements='str', required=True),
     passphrase=dict(type='str', required=True, no_log=True),

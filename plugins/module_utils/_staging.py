@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: dct.trust_stack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Batch signing: the roles `docker trust sign` would put a tag into, what `docker push` says it pushed, and
-staging many tags with the notary CLI for one publish, retried when another signer published first."""
+"""Batch signing: the roles `docker trust sign` would put a tag into, and staging many tags with the notary CLI for
+one publish, retried when another signer published first."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -10,33 +10,11 @@ __metaclass__ = type
 import json
 import os
 import random
-import re
 import time
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
 from ansible_collections.dct.trust_stack.plugins.module_utils._keys import local_key_ids
-from ansible_collections.dct.trust_stack.plugins.module_utils._verify import last_line
-
-# the last line of `docker push` (20.10 and 28): "<tag>: digest: sha256:<hex> size: <bytes>"
-PUSHED_RE = re.compile(r'^(?P<tag>\S+): digest: sha256:(?P<hex>[0-9a-f]{64}) size: (?P<size>\d+)\s*$', re.M)
-
-# What the notary CLI says when the server refused a publish because another client published first:
-# notary-server answers 400 (the CLI: "trust server rejected operation"; the server's own words "old version")
-# when the version it would store is taken (MySQL duplicate key), and a 500 when the database aborted the
-# transaction (a deadlock between two updates, or the database node it wrote to went away). A front answers 502-504
-# when the notary-server behind it is gone (a replica lost on a stack spread over several hosts). All of them leave
-# the staged changes in place for another publish.
-CONFLICT_RE = re.compile(r'rejected operation|old version|version conflict|deadlock|'
-                         r'unable to reach trust server at this time: 50[0234]|server encountered an unexpected error',
-                         re.IGNORECASE)
-
-
-def pushed(output, tag):
-    """(hex digest, size) that `docker push` output says tag was pushed with; TrustError when it says nothing."""
-    for match in PUSHED_RE.finditer(output or ''):
-        if match.group('tag') == tag:
-            return match.group('hex'), int(match.group('size'))
-    raise TrustError('docker push of tag %s did not say which digest it pushed: %s' % (tag, (output or '').strip()[-300:]))
+from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import is_publish_conflict, last_line
 
 
 def cached_targets(trust_dir, gun):
@@ -101,7 +79,7 @@ def publish(notary, gun, retries, sleep=time.sleep, what=None):
         if rc == 0:
             return refused
         message = (err or out).strip()
-        conflict = CONFLICT_RE.search(message)
+        conflict = is_publish_conflict(message)
         if refused >= retries or not conflict:
             notary.run(['reset', '--all', gun])
             notary.fail_on_refusal(rc, out, err, label)

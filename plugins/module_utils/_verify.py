@@ -18,32 +18,20 @@ import tempfile
 from urllib.parse import urlparse
 
 from ansible_collections.dct.trust_stack.plugins.module_utils import _registry
+from ansible_collections.dct.trust_stack.plugins.module_utils._cli import TIMED_OUT, timed
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
+from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import (
+    fell_back_to_cache, last_line, notary_list_failure)
+from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import HEX64_RE, parse_list
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name, split_reference
 
 RELEASES = 'targets/releases'
 TARGETS = 'targets'
-KEY_ID_RE = re.compile(r'^[0-9a-f]{64}$')
 # a pin's key: a repository (GUN) or a prefix ending in '*', as notary's trust_pinning.certs takes it
 PIN_PATTERN_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9.:_/-]*\*?$|^\*$')
 
-# What the options of the lookup and trust_pull share (doc_fragments/verify.py).
-VERIFY_ARGS = dict(
-    server=dict(type='str'),
-    ca_cert=dict(type='path'),
-    pins=dict(type='dict'),
-    disable_tofu=dict(type='bool'),
-    notary_config=dict(type='path'),
-    trust_dir=dict(type='path'),
-    signer=dict(type='str'),
-    username=dict(type='str'),
-    password=dict(type='str', no_log=True),
-    registry_check=dict(type='bool', default=False),
-    registry_username=dict(type='str'),
-    registry_password=dict(type='str', no_log=True),
-    notary_cli=dict(type='str', default='notary'),
-    timeout=dict(type='int', default=120),
-)
+# the verifier's cache when neither cache_dir nor the notary client config names one: a directory per server below it
+DEFAULT_CACHE_DIR = os.path.join('~', '.cache', 'dct.trust_stack', 'notary')
 
 
 def check_pins(pins):
@@ -57,7 +45,7 @@ def check_pins(pins):
             raise TrustError('pins: "%s" must be lower case (notary reads its config keys lower-cased)' % pattern)
         if isinstance(ids, str) or not isinstance(ids, list) or not ids:
             raise TrustError('pins: "%s" must map to a non-empty list of root key IDs, not %r' % (pattern, ids))
-        bad = [i for i in ids if not isinstance(i, str) or not KEY_ID_RE.match(i)]
+        bad = [i for i in ids if not isinstance(i, str) or not HEX64_RE.match(i)]
         if bad:
             raise TrustError('pins: "%s" holds %s, not a root key ID (64 lower-case hex digits)' % (pattern, bad[0]))
 
@@ -75,7 +63,7 @@ def pin_for(gun, pins):
 
 def read_notary_config(path):
     """What a notary client config (as trust_client writes ~/.notary/config.json) says: server, CA, trust
-    directory, pins and disable_tofu; {} when path is None."""
+    directory (the cache_dir), pins and disable_tofu; {} when path is None."""
     if not path:
         return {}
     try:
@@ -89,12 +77,13 @@ def read_notary_config(path):
 
     def relative(value):
         return os.path.join(base, os.path.expanduser(value)) if value else None
-    return dict(server=remote.get('url'), ca_cert=relative(remote.get('root_ca')), trust_dir=relative(config.get('trust_dir')),
+    return dict(server=remote.get('url'), ca_cert=relative(remote.get('root_ca')), cache_dir=relative(config.get('trust_dir')),
                 pins=pinning.get('certs'), disable_tofu=pinning.get('disable_tofu'))
 
 
-def settle(params, default_trust_dir):
-    """The verification settings: explicit options first, then the notary client config, then defaults."""
+def settle(params):
+    """The verification settings: the options (server from DOCKER_CONTENT_TRUST_SERVER when unset, _options.py)
+    first, then the notary client config, then defaults."""
     config_path = params.get('notary_config')
     if not config_path and os.path.exists(os.path.expanduser('~/.notary/config.json')):
         config_path = os.path.expanduser('~/.notary/config.json')
@@ -103,9 +92,9 @@ def settle(params, default_trust_dir):
     def pick(name):
         return params.get(name) if params.get(name) is not None else config.get(name)
     settings = dict(
-        server=pick('server') or os.environ.get('DOCKER_CONTENT_TRUST_SERVER'),
+        server=pick('server'),
         ca_cert=pick('ca_cert'),
-        trust_dir=pick('trust_dir') or None,
+        cache_dir=pick('cache_dir') or None,
         pins=pick('pins') or {},
         disable_tofu=bool(pick('disable_tofu')),
     )
@@ -118,8 +107,8 @@ def settle(params, default_trust_dir):
     if settings['ca_cert'] and not os.path.isfile(settings['ca_cert']):
         raise TrustError('ca_cert %s does not exist' % settings['ca_cert'])
     check_pins(settings['pins'])
-    if not settings['trust_dir']:
-        settings['trust_dir'] = os.path.join(os.path.expanduser(default_trust_dir),
+    if not settings['cache_dir']:
+        settings['cache_dir'] = os.path.join(os.path.expanduser(DEFAULT_CACHE_DIR),
                                              parsed.netloc if parsed.port else parsed.hostname + ':443')
     return settings
 
@@ -133,16 +122,6 @@ def cached_root_roles(trust_dir, gun):
             return json.load(handle)['signed']['roles']
     except (IOError, OSError, ValueError, KeyError) as exc:
         raise TrustError('%s: cannot read the verified root.json %s: %s' % (gun, path, exc))
-
-
-def parse_list(out):
-    """{tag: (hex digest, size, role)} from `notary list` output (a NAME DIGEST SIZE ROLE table)."""
-    found = {}
-    for line in out.splitlines():
-        fields = line.split()
-        if len(fields) == 4 and re.match(r'^[0-9a-f]{64}$', fields[1]) and fields[2].isdigit():
-            found[fields[0]] = (fields[1], int(fields[2]), fields[3])
-    return found
 
 
 class NotaryVerifier(object):
@@ -165,7 +144,7 @@ class NotaryVerifier(object):
         if self._config_dir is None:
             self._config_dir = tempfile.mkdtemp(prefix='dct-verify-')
             config = {
-                'trust_dir': self.settings['trust_dir'],
+                'trust_dir': self.settings['cache_dir'],
                 'remote_server': dict({'url': self.settings['server']},
                                       **({'root_ca': self.settings['ca_cert']} if self.settings['ca_cert'] else {})),
                 'trust_pinning': {'certs': self.settings['pins'], 'disable_tofu': self.settings['disable_tofu']},
@@ -182,63 +161,35 @@ class NotaryVerifier(object):
 
     def list(self, gun, roles):
         """{tag: (hex digest, size, role)} of gun in roles (by precedence), verified; TrustError saying why not."""
-        if not os.path.isdir(self.settings['trust_dir']):
-            os.makedirs(self.settings['trust_dir'], 0o700)
-        argv = ['timeout', '--kill-after=5', str(self.timeout), self.notary_cli, '-c', self._config(),
-                'list', gun, '--roles', ','.join(roles)]
+        if not os.path.isdir(self.settings['cache_dir']):
+            os.makedirs(self.settings['cache_dir'], 0o700)
+        argv = timed([self.notary_cli, '-c', self._config(), 'list', gun, '--roles', ','.join(roles)], self.timeout)
         credentials = self.credentials(gun)
         # the notary CLI reads credentials from NOTARY_AUTH (user:password, base64), in its environment only
         env = {'NOTARY_AUTH': _registry.basic_credentials(credentials)} if credentials else {}
         rc, out, err = self.runner(argv, env)
-        if rc == 124:
+        if rc == TIMED_OUT:
             raise TrustError('%s: the notary server %s did not answer within %s s (unreachable)'
                              % (gun, self.settings['server'], self.timeout))
         if rc == 127 or (rc != 0 and 'No such file' in err and self.notary_cli in err):
             raise TrustError('the notary CLI "%s" is not installed (Debian package notary; option notary_cli)' % self.notary_cli)
         if rc != 0:
             # notary prints its '* fatal:' line on standard output, its log lines on standard error
-            raise TrustError(self.explain(gun, '%s\n%s' % (out, err), credentials))
-        if 'using cached' in err or 'could not reach' in err or 'offline' in err:
+            raise TrustError(notary_list_failure(
+                gun, '%s\n%s' % (out, err), self.settings['server'], self.settings['ca_cert'],
+                os.path.join(self.settings['cache_dir'], 'tuf', gun), pin_for(gun, self.settings['pins']), credentials))
+        if fell_back_to_cache(err):
             raise TrustError('%s: the notary server %s is unreachable, and trust data from the cache in %s is not '
-                             'accepted (%s)' % (gun, self.settings['server'], self.settings['trust_dir'],
+                             'accepted (%s)' % (gun, self.settings['server'], self.settings['cache_dir'],
                                                 last_line(err, prefer='could not reach')))
         self.check_root(gun)
         return parse_list(out)
 
-    def explain(self, gun, message, credentials=None):
-        """The reason a `notary list` of gun failed, in words a deployer can act on."""
-        text = last_line(message)
-        lowered = message.lower()
-        cache = os.path.join(self.settings['trust_dir'], 'tuf', gun)
-        pin = pin_for(gun, self.settings['pins'])
-        if 'unable to match any certificates to trust_pinning' in lowered:
-            return ('%s: root mismatch: the server\'s root key is not the pinned one (pin "%s": %s) [%s]'
-                    % (gun, pin[0], ', '.join(i[:12] for i in pin[1]), text)) if pin else '%s: root mismatch [%s]' % (gun, text)
-        if 'could not rotate trust to a new trusted root' in lowered:
-            return ('%s: root mismatch: the server\'s root is not signed by the root this client trusts (cached in %s): '
-                    'the trust data was replaced on the server. If that was meant (a reset), remove that directory and '
-                    'pin the new root [%s]' % (gun, cache, text))
-        if 'invalid trust pinning specified' in lowered:
-            return '%s: not pinned: no pin matches it and disable_tofu is set [%s]' % (gun, text)
-        if 'expired at' in lowered:
-            return '%s: expired trust data: %s' % (gun, text)
-        if 'does not have trust data' in lowered:
-            return '%s: unsigned: the notary server %s has no trust data for it' % (gun, self.settings['server'])
-        if 'x509' in lowered or 'certificate' in lowered or 'tls' in lowered:
-            return ('%s: the notary server %s is not trusted with the CA %s: %s'
-                    % (gun, self.settings['server'], self.settings['ca_cert'] or '(system CAs)', text))
-        if 'offline' in lowered or 'could not reach' in lowered or 'connection refused' in lowered or 'no such host' in lowered:
-            return '%s: the notary server %s is unreachable: %s' % (gun, self.settings['server'], text)
-        if _registry.is_refusal(message):
-            return '%s: %s' % (gun, _registry.refusal(credentials, gun, 'the notary server %s refused the read: %s'
-                                                      % (self.settings['server'], text)))
-        return '%s: notary list failed: %s' % (gun, text)
-
     def check_root(self, gun):
         """Fail unless the root notary just verified (fresh or cached) is pinned, when a pin applies, and unless
         some pin applies, with disable_tofu."""
-        root_ids = sorted(cached_root_roles(self.settings['trust_dir'], gun)['root']['keyids'])
-        cache = os.path.join(self.settings['trust_dir'], 'tuf', gun, 'metadata')
+        root_ids = sorted(cached_root_roles(self.settings['cache_dir'], gun)['root']['keyids'])
+        cache = os.path.join(self.settings['cache_dir'], 'tuf', gun, 'metadata')
         pin = pin_for(gun, self.settings['pins'])
         if pin is None:
             if self.settings['disable_tofu']:
@@ -280,27 +231,10 @@ class NotaryVerifier(object):
         return resolved
 
 
-LOG_LINE_RE = re.compile(r'^time="[^"]*" level=\w+ msg="(?P<msg>.*)"$')
-
-
-def last_line(message, prefer=None):
-    """The notary CLI's own error line ('* fatal: ...'), else the first log line containing prefer, else the last
-    line of message; log lines (time=... level=... msg="...") reduced to their message."""
-    lines = [line.strip() for line in (message or '').splitlines() if line.strip()]
-    lines = [LOG_LINE_RE.match(line).group('msg').replace('\\"', '"') if LOG_LINE_RE.match(line) else line for line in lines]
-    for line in lines:
-        if line.startswith('* fatal:'):
-            return line[len('* fatal:'):].strip()
-    for line in lines:
-        if prefer and prefer in line:
-            return line
-    return lines[-1] if lines else ''
-
-
-def verify_tags(runner, params, refs, default_trust_dir):
-    """Resolve refs (repository:tag each) with the options of VERIFY_ARGS: {ref: {'repository', 'tag', 'digest',
+def verify_tags(runner, params, refs):
+    """Resolve refs (repository:tag each) with the options of VERIFY_ARGS (_options.py): {ref: {'repository', 'tag', 'digest',
     'size', 'role'}}, one notary list per repository; TrustError naming the first tag that fails."""
-    settings = settle(params, default_trust_dir)
+    settings = settle(params)
     if params.get('signer'):
         check_signer_name(params['signer'])
     by_repository = {}

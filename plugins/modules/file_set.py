@@ -71,7 +71,7 @@ changed_files:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils._file_set import FILE_SET_ARGUMENT_SPEC, FileSetError, apply
+from ansible_collections.dct.trust_stack.plugins.module_utils._file_set import FILE_SET_ARGS, FileSetError, apply
 
 
 def run(module):
@@ -80,7 +80,7 @@ def run(module):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(FILE_SET_ARGUMENT_SPEC, absent=dict(type='list', elements='path', default=[])),
+        argument_spec=dict(FILE_SET_ARGS, absent=dict(type='list', elements='path', default=[])),
         supports_check_mode=True,
     )
     try:

@@ -112,12 +112,12 @@ removed:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.dct.trust_stack.plugins.module_utils._stack_backup import ARGUMENT_SPEC
+from ansible_collections.dct.trust_stack.plugins.module_utils._stack_backup import STACK_BACKUP_ARGS
 
 
 def main():
     # the work is the action plugin's (plugins/action/stack_backup.py); this runs only if that is bypassed
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=STACK_BACKUP_ARGS, supports_check_mode=True)
     module.fail_json(msg='dct.trust_stack.stack_backup runs as an action plugin on the controller; run it as a task')
 
 

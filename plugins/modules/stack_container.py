@@ -134,7 +134,7 @@ options:
     default: false
   ready:
     description:
-      - Then wait until the service answers an HTTPS GET with I(status), TLS verified against I(ca_path) (host name
+      - Then wait until the service answers an HTTPS GET with I(status), TLS verified against I(ca_cert) (host name
         included), asking every second for up to I(timeout) seconds. Not in check mode.
       - The URL asked is I(url_after_start) when the module created, recreated, started or restarted the container
         (a deeper check of a fresh start, for example one that goes through the service's backends), else I(url);
@@ -147,10 +147,11 @@ options:
       url_after_start:
         description: What to ask when the container was just started; unset, I(url).
         type: str
-      ca_path:
+      ca_cert:
         description: The CA certificate (on the docker host) the service's TLS certificate must chain to.
         type: path
         required: true
+        aliases: [ca_path]
       username:
         description: User for HTTP basic authentication.
         type: str
@@ -249,11 +250,12 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, run_module
 from ansible_collections.dct.trust_stack.plugins.module_utils._containers import (
     SERVICE_LABEL, SPEC_LABEL, describe, differences, spec_hash)
-from ansible_collections.dct.trust_stack.plugins.module_utils._file_set import FILE_SET_ARGUMENT_SPEC, FileSetError, apply
+from ansible_collections.dct.trust_stack.plugins.module_utils._file_set import FILE_SET_ARGS, FileSetError, apply
 from ansible_collections.dct.trust_stack.plugins.module_utils._engine import (
-    NAME_RE, STACK_ARGUMENT_SPEC, STACK_LABEL, check_stack, docker_cli as docker, docker_path)
+    NAME_RE, STACK_LABEL, check_stack, docker_cli as docker, docker_path)
+from ansible_collections.dct.trust_stack.plugins.module_utils._options import STACK_ARGS
 from ansible_collections.dct.trust_stack.plugins.module_utils._networks import make_missing
-from ansible_collections.dct.trust_stack.plugins.module_utils._ready import READY_ARGUMENT_SPEC, wait_ready
+from ansible_collections.dct.trust_stack.plugins.module_utils._ready import READY_ARGS, wait_ready
 
 # the options that make up the spec (and its label); the others say what to do with it
 SPEC_KEYS = ('image', 'command', 'env', 'networks', 'ports', 'mounts', 'tmpfs', 'read_only', 'security_opts',
@@ -397,7 +399,7 @@ def run(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            STACK_ARGUMENT_SPEC,
+            STACK_ARGS,
             service=dict(type='str', required=True),
             image=dict(type='str', required=True),
             command=dict(type='list', elements='str', default=[]),
@@ -418,8 +420,8 @@ def main():
             cap_drop=dict(type='list', elements='str', default=['ALL']),
             restart_policy=dict(type='str', default='unless-stopped', choices=['no', 'on-failure', 'always', 'unless-stopped']),
             restart=dict(type='bool', default=False),
-            ready=dict(type='dict', options=READY_ARGUMENT_SPEC),
-            **FILE_SET_ARGUMENT_SPEC
+            ready=dict(type='dict', options=READY_ARGS),
+            **FILE_SET_ARGS
         ),
         supports_check_mode=True,
     )

@@ -15,7 +15,7 @@ description:
   - Runs C(docker trust inspect) once per repository and returns its signed tags, signers and
     administrative keys, parsed. Changes nothing, also in check mode.
   - Reports when each role's metadata expires (root, targets, snapshot, timestamp and every delegation),
-    read from the notary server, and which roles are inside I(warn_days) or already expired. A repository
+    read from the notary server, and which roles are inside I(within_days) or already expired. A repository
     whose metadata has expired, which the docker CLI refuses, is reported as such (C(expired)), not as an
     error.
   - With I(all_repositories), reads the expiry of every repository on the notary server (its changefeed
@@ -68,13 +68,14 @@ options:
     type: bool
     default: true
     version_added: 0.7.0
-  warn_days:
+  within_days:
     description:
       - The window, in days. A role that expires within it is listed in C(expiry.due). The timestamp, which
         the notary server re-signs itself, is never due.
     type: int
     default: 90
-    version_added: 0.7.0
+    version_added: 1.0.0
+    aliases: [warn_days]
 attributes:
   check_mode:
     support: full
@@ -137,7 +138,7 @@ repositories:
           the repository has no trust data.
         - C(roles) maps each role (C(root), C(targets), C(snapshot), C(timestamp), C(targets/<name>)) to
           its C(expires) (UTC), C(days_left) (negative once expired), C(version), C(expired), C(due) (inside
-          I(warn_days) or expired) and C(renewed_by) (C(server) for the timestamp, C(publish) for the rest).
+          I(within_days) or expired) and C(renewed_by) (C(server) for the timestamp, C(publish) for the rest).
         - C(expired) and C(due) list those roles; C(soonest) is the role a publish renews that expires first.
       type: dict
   sample:
@@ -163,7 +164,7 @@ tags:
   returned: always
   type: dict
 due:
-  description: Per repository with a role inside I(warn_days) or expired, the list of those roles.
+  description: Per repository with a role inside I(within_days) or expired, the list of those roles.
   returned: always
   type: dict
   sample: {"localhost:5000/team/app": ["targets", "targets/releases"]}
@@ -183,9 +184,11 @@ expiry_summary:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils._common import TRUST_COMMON_ARGS, TrustError, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._options import DOCKER_CLI_ARGS, SERVER_ARGS, alias
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import split_reference, split_repository
-from ansible_collections.dct.trust_stack.plugins.module_utils._clients import TrustCLI, signed_tags, signer_keys
+from ansible_collections.dct.trust_stack.plugins.module_utils._clients import TrustCLI
+from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import signed_tags, signer_keys
 from ansible_collections.dct.trust_stack.plugins.module_utils._expiry import expiry_report, read_roles
 from ansible_collections.dct.trust_stack.plugins.module_utils._verify import cached_root_roles
 
@@ -223,7 +226,7 @@ def read_repository(module, cli, repository):
                 raise
             found = expired_repository(str(exc), roles or read_roles(cli.metadata, repository))
     if roles is not None:
-        found['expiry'] = expiry_report(roles, p['warn_days'])
+        found['expiry'] = expiry_report(roles, p['within_days'])
     return found
 
 
@@ -239,8 +242,8 @@ def summary_row(repository, found):
 
 def run(module):
     p = module.params
-    if p['warn_days'] < 0:
-        raise TrustError('warn_days must be 0 or more, not %d' % p['warn_days'])
+    if p['within_days'] < 0:
+        raise TrustError('within_days must be 0 or more, not %d' % p['within_days'])
     cli = TrustCLI(module)
     given = [name for name in ('images', 'repository', 'all_repositories') if p[name]]
     if len(given) > 1:
@@ -286,9 +289,10 @@ def main():
         all_repositories=dict(type='bool', default=False),
         registry=dict(type='str'),
         expiry=dict(type='bool', default=True),
-        warn_days=dict(type='int', default=90),
+        within_days=alias(dict(type='int', default=90), 'warn_days'),
     )
-    argument_spec.update(TRUST_COMMON_ARGS)
+    argument_spec.update(SERVER_ARGS)
+    argument_spec.update(DOCKER_CLI_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run_module(module, run)
 

@@ -23,11 +23,12 @@ extends_documentation_fragment:
   - dct.trust_stack.trust.server
   - dct.trust_stack.attributes
 options:
-  name:
+  signer:
     description:
       - The signer name (the key's role); it must match C(^[a-z0-9][a-z0-9_-]*$) and must not be C(releases).
     type: str
     required: true
+    aliases: [name]
   src:
     description:
       - Path on the managed host of a PEM private key to load. It must not be readable by group or
@@ -35,25 +36,26 @@ options:
     type: path
   generate:
     description:
-      - Generate a new key pair for I(name) instead of loading one; the public key is written to
-        I(public_key_dir)/I(name).pub. A second run finds that key and generates nothing.
+      - Generate a new key pair for I(signer) instead of loading one; the public key is written to
+        I(public_key_dir)/I(signer).pub. A second run finds that key and generates nothing.
     type: bool
     default: false
   public_key_dir:
     description: Where I(generate) writes the public key. Required with I(generate).
     type: path
-  passphrase:
+  signer_passphrase:
     description:
-      - Passphrase that encrypts the key in the trust directory (and decrypts I(src) when it is encrypted),
-        passed as C(DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE).
+      - Passphrase that encrypts the signer's key in the trust directory (and decrypts I(src) when it is encrypted),
+        passed as C(DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE). M(dct.trust_stack.trust_sign) signs with it.
     type: str
     required: true
+    aliases: [passphrase]
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
-    details: the key IDs of role I(name) in the trust directory before and after.
+    details: the key IDs of role I(signer) in the trust directory before and after.
 seealso:
   - module: dct.trust_stack.trust_signer
 '''
@@ -61,16 +63,16 @@ seealso:
 EXAMPLES = r'''
 - name: Load alice's key
   dct.trust_stack.trust_key:
-    name: alice
+    signer: alice
     src: /home/ci/keys/alice.key
-    passphrase: "{{ vault_alice_passphrase }}"
+    signer_passphrase: "{{ vault_alice_passphrase }}"
 
 - name: Generate a key for the CI signer
   dct.trust_stack.trust_key:
-    name: ci
+    signer: ci
     generate: true
     public_key_dir: /home/ci/keys
-    passphrase: "{{ vault_ci_passphrase }}"
+    signer_passphrase: "{{ vault_ci_passphrase }}"
   register: ci_key
 '''
 
@@ -91,7 +93,8 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils._common import TRUST_COMMON_ARGS, TrustError, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._options import DOCKER_CLI_ARGS, SERVER_ARGS, alias
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name
 from ansible_collections.dct.trust_stack.plugins.module_utils._keys import key_id_from_file, keys_of_role
 from ansible_collections.dct.trust_stack.plugins.module_utils._clients import TrustCLI
@@ -99,13 +102,13 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._clients import Tr
 
 def run(module):
     p = module.params
-    check_signer_name(p['name'])
-    cli = TrustCLI(module, repository_passphrase=p['passphrase'])
-    before = sorted(keys_of_role(cli.trust_dir, p['name']))
+    check_signer_name(p['signer'])
+    cli = TrustCLI(module, repository_passphrase=p['signer_passphrase'])
+    before = sorted(keys_of_role(cli.trust_dir, p['signer']))
     result = dict(changed=False)
 
     if p['generate']:
-        public = os.path.join(p['public_key_dir'], p['name'] + '.pub')
+        public = os.path.join(p['public_key_dir'], p['signer'] + '.pub')
         key_id = key_id_from_file(public) if os.path.exists(public) else None
         result['public_key'] = public
         if key_id is None or key_id not in before:
@@ -117,8 +120,8 @@ def run(module):
                                  'the private key with src' % (public, cli.trust_dir))
             if not module.check_mode:
                 cli.ensure_trust_command()
-                rc, out, err = cli.run(['trust', 'key', 'generate', p['name'], '--dir', p['public_key_dir']])
-                cli.fail_on(rc, out, err, 'docker trust key generate %s' % p['name'])
+                rc, out, err = cli.run(['trust', 'key', 'generate', p['signer'], '--dir', p['public_key_dir']])
+                cli.fail_on(rc, out, err, 'docker trust key generate %s' % p['signer'])
                 key_id = key_id_from_file(public)
     else:
         src = p['src']
@@ -128,30 +131,31 @@ def run(module):
         if mode & 0o077:
             raise TrustError('key file %s is readable by group or others (mode %04o); chmod 0600 it '
                              '(docker trust key load refuses it too)' % (src, mode))
-        key_id = key_id_from_file(src, password=p['passphrase'])
+        key_id = key_id_from_file(src, password=p['signer_passphrase'])
         if key_id not in before:
             result['changed'] = True
             if not module.check_mode:
                 cli.ensure_trust_command()
-                rc, out, err = cli.run(['trust', 'key', 'load', '--name', p['name'], src])
+                rc, out, err = cli.run(['trust', 'key', 'load', '--name', p['signer'], src])
                 cli.fail_on(rc, out, err, 'docker trust key load %s' % src)
 
     after = before if not result['changed'] else sorted(set(before) | set([key_id] if key_id else []))
     if result['changed'] and not module.check_mode:
-        after = sorted(keys_of_role(cli.trust_dir, p['name']))
-    result.update(key_id=key_id, diff=dict(before={p['name']: before}, after={p['name']: after}))
+        after = sorted(keys_of_role(cli.trust_dir, p['signer']))
+    result.update(key_id=key_id, diff=dict(before={p['signer']: before}, after={p['signer']: after}))
     return result
 
 
 def main():
     argument_spec = dict(
-        name=dict(type='str', required=True),
+        signer=alias(dict(type='str', required=True), 'name'),
         src=dict(type='path'),
         generate=dict(type='bool', default=False),
         public_key_dir=dict(type='path'),
-        passphrase=dict(type='str', required=True, no_log=True),
+        signer_passphrase=alias(dict(type='str', required=True, no_log=True), 'passphrase'),
     )
-    argument_spec.update(TRUST_COMMON_ARGS)
+    argument_spec.update(SERVER_ARGS)
+    argument_spec.update(DOCKER_CLI_ARGS)
     module = AnsibleModule(
         argument_spec=argument_spec,
         supports_check_mode=True,

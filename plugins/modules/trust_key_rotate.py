@@ -149,11 +149,13 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils._common import NOTARY_KEY_ARGS, TrustError, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._options import NOTARY_CLI_ARGS, PASSPHRASE_ARGS, SERVER_ARGS
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import split_repository
 from ansible_collections.dct.trust_stack.plugins.module_utils._keys import (
     certificate_not_before, local_key_ids, private_keys, put_back_private_keys)
-from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI, explain_passphrase_failure
+from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI
+from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import explain_passphrase_failure
 
 KEY_ID_PREFIX_RE = re.compile(r'^[0-9a-f]{7,64}$')
 
@@ -263,8 +265,12 @@ def main():
         force=dict(type='bool', default=False),
         retire_key_ids=dict(type='list', elements='str', default=[], no_log=False),
         max_age_days=dict(type='int'),
+        root_passphrase=PASSPHRASE_ARGS['root_passphrase'],
+        repository_passphrase=PASSPHRASE_ARGS['repository_passphrase'],
+        snapshot_passphrase=PASSPHRASE_ARGS['snapshot_passphrase'],
     )
-    argument_spec.update(NOTARY_KEY_ARGS)
+    argument_spec.update(SERVER_ARGS)
+    argument_spec.update(NOTARY_CLI_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run_module(module, run)
 

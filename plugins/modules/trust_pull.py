@@ -24,20 +24,11 @@ description:
 author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
+  - dct.trust_stack.targets
   - dct.trust_stack.verify
   - dct.trust_stack.attributes
 options:
-  image:
-    description: One tag to pull, C([host[:port]/]name:tag). Mutually exclusive with I(repository).
-    type: str
-  repository:
-    description: The repository, C([host[:port]/]name), whose I(tags) to pull. Mutually exclusive with I(image).
-    type: str
-  tags:
-    description: Tags of I(repository). Required with I(repository).
-    type: list
-    elements: str
-  cli:
+  docker_cli:
     description:
       - The container CLI that pulls and tags, a name looked up in C(PATH) or a path. C(docker) (any version,
         C(docker trust) not needed) or C(podman) (or podman-docker's C(docker)).
@@ -45,6 +36,7 @@ options:
         (C(/etc/docker/certs.d/), C(/etc/containers/certs.d/); P(dct.trust_stack.trust_client#role) puts both there).
     type: str
     default: docker
+    aliases: [cli]
 attributes:
   check_mode:
     support: full
@@ -63,7 +55,7 @@ seealso:
 EXAMPLES = r'''
 - name: Pull the signed team/app:1.0, its root pinned (the pins come from trust_info on the signing side)
   dct.trust_stack.trust_pull:
-    image: registry.example.com:5000/team/app:1.0
+    images: [registry.example.com:5000/team/app:1.0]
     pins:
       "registry.example.com:5000/team/*": ["{{ team_root_key_id }}"]
     disable_tofu: true
@@ -72,7 +64,7 @@ EXAMPLES = r'''
   dct.trust_stack.trust_pull:
     repository: localhost:5000/team/app
     tags: ["1.0", "1.1"]
-    cli: podman
+    docker_cli: podman
     notary_config: ~/.notary/config.json
     signer: release
 '''
@@ -101,11 +93,11 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.dct.trust_stack.plugins.module_utils._cli import find_cli, module_runner, timed
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, run_module
-from ansible_collections.dct.trust_stack.plugins.module_utils._references import TARGET_ARGS, TARGET_RULES, requested_tags
-from ansible_collections.dct.trust_stack.plugins.module_utils._verify import VERIFY_ARGS, verify_tags
-
-DEFAULT_TRUST_DIR = os.path.join('~', '.cache', 'dct.trust_stack', 'notary')
+from ansible_collections.dct.trust_stack.plugins.module_utils._options import DOCKER_CLI_ARGS, TARGET_ARGS, TARGET_RULES, VERIFY_ARGS, alias
+from ansible_collections.dct.trust_stack.plugins.module_utils._references import requested_tags
+from ansible_collections.dct.trust_stack.plugins.module_utils._verify import verify_tags
 
 
 class TrustPull(object):
@@ -115,18 +107,12 @@ class TrustPull(object):
         p = module.params
         repository, tags = requested_tags(p, 'pull')
         self.refs = ['%s:%s' % (repository, t) for t in tags]
-        cli = p['cli']
-        self.cli = cli if os.path.sep in cli else module.get_bin_path(cli)
-        if not self.cli or not os.access(self.cli, os.X_OK):
-            raise TrustError('container CLI "%s" not found or not executable (option cli)' % cli)
-
-    def runner(self, argv, env):
-        return self.module.run_command(argv, data=b'', binary_data=True, environ_update=env)
+        self.cli = find_cli(module, p['docker_cli'], 'docker_cli')
+        self.runner = module_runner(module)
 
     def engine(self, args):
         """Run the container CLI; content trust of the docker CLI off, the digest is what is verified."""
-        timeout = str(self.module.params['timeout'] or 120)
-        return self.runner(['timeout', '--kill-after=5', timeout, self.cli] + args, {'DOCKER_CONTENT_TRUST': '0'})
+        return self.runner(timed([self.cli] + args, self.module.params['timeout'] or 120), {'DOCKER_CONTENT_TRUST': '0'})
 
     def local_digests(self, ref, repository):
         """The digests the local image ref is known by in repository (empty when there is no such image)."""
@@ -141,7 +127,7 @@ class TrustPull(object):
 
     def run(self):
         params = dict(self.module.params)
-        resolved = verify_tags(self.runner, params, self.refs, DEFAULT_TRUST_DIR)
+        resolved = verify_tags(self.runner, params, self.refs)
         todo, before, images = [], {}, {}
         for ref in self.refs:
             entry = resolved[ref]
@@ -168,7 +154,7 @@ class TrustPull(object):
 
 
 def main():
-    argument_spec = dict(cli=dict(type='str', default='docker'))
+    argument_spec = dict(docker_cli=alias(DOCKER_CLI_ARGS['docker_cli'], 'cli'))
     argument_spec.update(TARGET_ARGS)
     argument_spec.update(VERIFY_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **TARGET_RULES)

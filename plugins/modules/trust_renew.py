@@ -144,12 +144,13 @@ import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils._common import (
-    NOTARY_KEY_ARGS, PUBLISH_ARGS, TrustError, publish_retries, run_module)
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, publish_retries, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._options import NOTARY_CLI_ARGS, PASSPHRASE_ARGS, PUBLISH_ARGS, SERVER_ARGS
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import split_repository
 from ansible_collections.dct.trust_stack.plugins.module_utils._keys import (
     local_key_ids, private_keys, put_back_private_keys)
-from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI, explain_passphrase_failure
+from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI
+from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import explain_passphrase_failure
 from ansible_collections.dct.trust_stack.plugins.module_utils._expiry import (
     expiry_report, format_time, parse_time, read_roles, utc_now)
 from ansible_collections.dct.trust_stack.plugins.module_utils import _tuf_sign
@@ -340,10 +341,9 @@ def main():
         repository=dict(type='str', required=True),
         within_days=dict(type='int', default=90),
         roles=dict(type='list', elements='str'),
-        signer_passphrase=dict(type='str', no_log=True),
     )
-    argument_spec.update(NOTARY_KEY_ARGS)
-    argument_spec.update(PUBLISH_ARGS)
+    for shared in (PASSPHRASE_ARGS, SERVER_ARGS, NOTARY_CLI_ARGS, PUBLISH_ARGS):
+        argument_spec.update(shared)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run_module(module, run)
 

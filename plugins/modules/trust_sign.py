@@ -37,25 +37,13 @@ description:
 author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
+  - dct.trust_stack.targets
   - dct.trust_stack.trust
   - dct.trust_stack.trust.server
   - dct.trust_stack.trust.notary
   - dct.trust_stack.trust.publish
   - dct.trust_stack.attributes
 options:
-  image:
-    description:
-      - One tag to sign, C([host[:port]/]name:tag). Mutually exclusive with I(repository).
-    type: str
-  repository:
-    description:
-      - The repository, C([host[:port]/]name), whose I(tags) to sign. Mutually exclusive with I(image).
-    type: str
-  tags:
-    description:
-      - Tags of I(repository). Required with I(repository).
-    type: list
-    elements: str
   source:
     description:
       - What a tag is signed for.
@@ -85,9 +73,14 @@ options:
     default: present
   repository_passphrase:
     description:
-      - Passphrase of the signer's (or the repository's targets) key, as C(DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)
-        for the docker CLI and C(NOTARY_DELEGATION_PASSPHRASE), C(NOTARY_TARGETS_PASSPHRASE) and
-        C(NOTARY_SNAPSHOT_PASSPHRASE) for the notary CLI.
+      - Passphrase of the repository's targets (and snapshot) key, as C(DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)
+        for the docker CLI and C(NOTARY_TARGETS_PASSPHRASE) and C(NOTARY_SNAPSHOT_PASSPHRASE) for the notary CLI;
+        also of the signer's key when I(signer_passphrase) is unset (the docker CLI uses one passphrase for both).
+    type: str
+  signer_passphrase:
+    description:
+      - Passphrase of the signer's key (the one M(dct.trust_stack.trust_key) loaded or generated), as
+        C(NOTARY_DELEGATION_PASSPHRASE) for the notary CLI. Unset, I(repository_passphrase).
     type: str
   root_passphrase:
     description:
@@ -110,7 +103,7 @@ EXAMPLES = r'''
     tags: ["1.0", "1.1", latest]
     signer: alice
     server: https://localhost:4443
-    repository_passphrase: "{{ vault_alice_passphrase }}"
+    signer_passphrase: "{{ vault_alice_passphrase }}"
 
 - name: Sign what CI already pushed (a multi-arch index included), with no local image and no push
   dct.trust_stack.trust_sign:
@@ -119,13 +112,13 @@ EXAMPLES = r'''
     source: registry
     signer: alice
     server: https://localhost:4443
-    repository_passphrase: "{{ vault_alice_passphrase }}"
+    signer_passphrase: "{{ vault_alice_passphrase }}"
 
 - name: Revoke the signature of a withdrawn tag
   dct.trust_stack.trust_sign:
-    image: localhost:5000/team/app:0.9
+    images: [localhost:5000/team/app:0.9]
     state: absent
-    repository_passphrase: "{{ vault_alice_passphrase }}"
+    signer_passphrase: "{{ vault_alice_passphrase }}"
 '''
 
 RETURN = r'''
@@ -153,13 +146,14 @@ publish_refusals:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils._common import (
-    PUBLISH_ARGS, TRUST_COMMON_ARGS, TrustError, publish_retries, run_module)
-from ansible_collections.dct.trust_stack.plugins.module_utils._references import (
-    TARGET_ARGS, TARGET_RULES, check_signer_name, requested_tags)
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, publish_retries, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._options import (
+    DOCKER_CLI_ARGS, NOTARY_CLI_ARGS, PASSPHRASE_ARGS, PUBLISH_ARGS, SERVER_ARGS, TARGET_ARGS, TARGET_RULES)
+from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name, requested_tags
 from ansible_collections.dct.trust_stack.plugins.module_utils._keys import check_root_passphrase, check_signer_key
-from ansible_collections.dct.trust_stack.plugins.module_utils._clients import (
-    NotaryCLI, TrustCLI, explain_sign_failure, signed_tags)
+from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI, TrustCLI
+from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import explain_sign_failure
+from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import signed_tags
 from ansible_collections.dct.trust_stack.plugins.module_utils._registry import manifest_head, registry_ca
 from ansible_collections.dct.trust_stack.plugins.module_utils._staging import (
     cached_targets, signable_roles, stage_and_publish)
@@ -176,6 +170,7 @@ class TrustSign(object):
         if self.signer:
             check_signer_name(self.signer)
         self.cli = TrustCLI(module, root_passphrase=p['root_passphrase'], repository_passphrase=p['repository_passphrase'])
+        self.signer_passphrase = p['signer_passphrase'] or p['repository_passphrase']
         self.registry_digests = {}  # source=registry: {tag: (hex, size)}
 
     def registry_state(self):
@@ -263,7 +258,8 @@ class TrustSign(object):
                 raise
             pushes = ['push %s:%s' % (self.repository, t) for t in tags]
         passphrase = self.module.params['repository_passphrase']
-        notary = NotaryCLI(self.module, dict(targets=passphrase, snapshot=passphrase, delegation=passphrase), self.repository)
+        notary = NotaryCLI(self.module, dict(targets=passphrase, snapshot=passphrase, delegation=self.signer_passphrase),
+                           self.repository)
         try:
             refused = stage_and_publish(notary, self.repository, dict((t, digests[t] + (roles[t],)) for t in tags),
                                         self.retries)
@@ -292,7 +288,7 @@ class TrustSign(object):
                 actions.append(('revoke', ref, 'signed'))
         to_sign = [ref.rsplit(':', 1)[1] for verb, ref, dummy in actions if verb == 'sign']
         if self.signer and to_sign:
-            check_signer_key(self.module, self.cli.trust_dir, self.signer, self.module.params['repository_passphrase'])
+            check_signer_key(self.module, self.cli.trust_dir, self.signer, self.signer_passphrase)
         if data is None and actions:  # the first signature initializes the repository
             check_root_passphrase(self.module, self.cli.trust_dir, self.module.params['root_passphrase'], self.repository)
         # which roles each tag goes into (check mode too): an error now, before the first push, when one cannot be signed
@@ -335,14 +331,13 @@ def main():
     argument_spec = dict(
         signer=dict(type='str'),
         state=dict(type='str', default='present', choices=['present', 'absent']),
-        repository_passphrase=dict(type='str', no_log=True),
-        root_passphrase=dict(type='str', no_log=True),
         source=dict(type='str', default='local', choices=['local', 'registry']),
-        notary_cli=dict(type='str', default='notary'),
+        root_passphrase=PASSPHRASE_ARGS['root_passphrase'],
+        repository_passphrase=PASSPHRASE_ARGS['repository_passphrase'],
+        signer_passphrase=PASSPHRASE_ARGS['signer_passphrase'],
     )
-    argument_spec.update(PUBLISH_ARGS)
-    argument_spec.update(TARGET_ARGS)
-    argument_spec.update(TRUST_COMMON_ARGS)
+    for shared in (PUBLISH_ARGS, TARGET_ARGS, SERVER_ARGS, DOCKER_CLI_ARGS, NOTARY_CLI_ARGS):
+        argument_spec.update(shared)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **TARGET_RULES)
     run_module(module, lambda m: TrustSign(m).run())
 

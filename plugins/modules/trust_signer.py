@@ -12,9 +12,10 @@ module: trust_signer
 short_description: Add or remove a signer (delegation) of a repository's Docker Content Trust data
 version_added: 0.1.0
 description:
-  - Makes the signer I(name) of I(repository) hold exactly the keys in I(keys) (I(state=present)), or
+  - Makes the signer I(signer) of I(repository) hold exactly the keys in I(keys) (I(state=present)), or
     removes it (I(state=absent)). A new signer is added with C(docker trust signer add); key changes and
-    removals are made with the notary CLI on the same trust directory (see I(notary_cli)).
+    removals are made with the notary CLI on the same trust directory (C(notary delegation), C(notary witness),
+    C(notary publish); C(docker trust signer remove) of docker CLI 28 reports success and removes nothing).
   - Compares the TUF key IDs of I(keys), computed locally, with what C(docker trust inspect) shows, and
     publishes nothing when they already match.
   - A repository with no trust data yet is initialized first (root and repository passphrases needed).
@@ -32,6 +33,7 @@ author:
 extends_documentation_fragment:
   - dct.trust_stack.trust
   - dct.trust_stack.trust.server
+  - dct.trust_stack.trust.notary
   - dct.trust_stack.trust.publish
   - dct.trust_stack.attributes
 options:
@@ -39,11 +41,12 @@ options:
     description: The repository, C([host[:port]/]name).
     type: str
     required: true
-  name:
+  signer:
     description:
       - The signer name; it must match C(^[a-z0-9][a-z0-9_-]*$) and must not be C(releases).
     type: str
     required: true
+    aliases: [name]
   keys:
     description:
       - Paths of the signer's public keys or certificates (PEM), on the managed host. Required with I(state=present).
@@ -60,13 +63,6 @@ options:
   repository_passphrase:
     description: Passphrase of the repository's targets key (needed to change its signers).
     type: str
-  notary_cli:
-    description:
-      - The notary CLI that replaces a signer's keys and removes signers (C(notary delegation), C(notary witness),
-        C(notary publish) on the docker trust directory); C(docker trust signer remove) of docker CLI 28
-        reports success and removes nothing. A name looked up in C(PATH) or a path.
-    type: str
-    default: notary
 attributes:
   check_mode:
     support: full
@@ -82,7 +78,7 @@ EXAMPLES = r'''
 - name: Make alice a signer of the repository
   dct.trust_stack.trust_signer:
     repository: localhost:5000/team/app
-    name: alice
+    signer: alice
     keys: [/home/ci/keys/alice.pub]
     server: https://localhost:4443
     root_passphrase: "{{ vault_root_passphrase }}"
@@ -91,7 +87,7 @@ EXAMPLES = r'''
 - name: Remove bob
   dct.trust_stack.trust_signer:
     repository: localhost:5000/team/app
-    name: bob
+    signer: bob
     state: absent
     repository_passphrase: "{{ vault_repository_passphrase }}"
 '''
@@ -138,11 +134,13 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dct.trust_stack.plugins.module_utils._common import (
-    PUBLISH_ARGS, TRUST_COMMON_ARGS, TrustError, publish_retries, run_module)
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, publish_retries, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._options import (
+    DOCKER_CLI_ARGS, NOTARY_CLI_ARGS, PASSPHRASE_ARGS, PUBLISH_ARGS, SERVER_ARGS, alias)
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name, split_repository
 from ansible_collections.dct.trust_stack.plugins.module_utils._keys import check_root_passphrase, key_id_from_file, keys_of_role
-from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI, TrustCLI, signed_tags, signer_keys
+from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI, TrustCLI
+from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import signed_tags, signer_keys
 
 
 RELEASES = 'targets/releases'
@@ -152,7 +150,7 @@ def plan(module, repository, data, current, notary, aliases):
     """(actions, notary steps, tags) to make the signer match; tags are those the change unsigns
     (removal) or re-signs (key replacement)."""
     p = module.params
-    role = 'targets/' + p['name']
+    role = 'targets/' + p['signer']
     tags = signed_tags(data)
     # IDs the signer holds that belong to none of the wanted keys, and the key files it lacks
     extra = [c for c in current if not any(c in ids for ids in aliases)]
@@ -164,28 +162,28 @@ def plan(module, repository, data, current, notary, aliases):
         # what `docker trust signer remove` does (docker CLI 28's returns 0 and removes nothing)
         steps = [['delegation', 'remove', '--yes', repository, RELEASES] + current,
                  ['delegation', 'remove', '--yes', repository, role]]
-        only_this = sorted(t for t, entry in tags.items() if entry['signers'] == [p['name']])
-        return ['remove signer %s' % p['name']], steps, only_this
+        only_this = sorted(t for t, entry in tags.items() if entry['signers'] == [p['signer']])
+        return ['remove signer %s' % p['signer']], steps, only_this
 
     if not extra and not missing:
         return [], [], []
     if current:
         # replace keys in place, then re-sign the signer's metadata (and releases) with the new key, so
         # its tags stay signed and the role's version goes on; that needs the private key of a kept key
-        local = set(keys_of_role(notary.trust_dir, p['name']))
+        local = set(keys_of_role(notary.trust_dir, p['signer']))
         if not any(local.intersection(ids) for ids in aliases):
             raise TrustError('no private key of the listed keys of signer "%s" is in %s/private: load one with '
                              'dct.trust_stack.trust_key first, so the signer\'s tags can be re-signed'
-                             % (p['name'], notary.trust_dir))
+                             % (p['signer'], notary.trust_dir))
         steps = []
         if missing:
             steps += [['delegation', 'add', '--all-paths', repository, r] + missing for r in (role, RELEASES)]
         if extra:
             steps += [['delegation', 'remove', '--yes', repository, r] + extra for r in (role, RELEASES)]
         steps.append(['witness', repository, role, RELEASES])
-        resigned = sorted(t for t, entry in tags.items() if p['name'] in entry['signers'])
+        resigned = sorted(t for t, entry in tags.items() if p['signer'] in entry['signers'])
         actions = ['replace keys of signer %s: add %s, remove %s' % (
-            p['name'], ', '.join(os.path.basename(m) for m in missing) or '-', ', '.join(e[:12] for e in extra) or '-')]
+            p['signer'], ', '.join(os.path.basename(m) for m in missing) or '-', ', '.join(e[:12] for e in extra) or '-')]
         if resigned:
             actions.append('re-sign with the new key: %s' % ', '.join(resigned))
         return actions, steps, resigned
@@ -197,7 +195,7 @@ def plan(module, repository, data, current, notary, aliases):
                              'repository_passphrase' % repository)
         check_root_passphrase(module, notary.trust_dir, p['root_passphrase'], repository)
         actions.append('initialize %s' % repository)
-    actions.append('add signer %s with %s' % (p['name'], ', '.join(sorted(ids[0][:12] for ids in aliases))))
+    actions.append('add signer %s with %s' % (p['signer'], ', '.join(sorted(ids[0][:12] for ids in aliases))))
     # a signer removed earlier left its metadata on the server; its version must go on, its tags must not
     # come back: take them out of the signer's role and releases
     # (a role the snapshot does not list never existed: notary-server 0.7 answers 500, not 404, for its metadata)
@@ -209,14 +207,14 @@ def plan(module, repository, data, current, notary, aliases):
         steps.append(['witness', repository, role, RELEASES])
         for t in stale_tags:
             steps += [['remove', repository, t, '--roles', r] for r in (role, RELEASES)]
-        actions.append('clear what the removed signer %s had signed: %s' % (p['name'], ', '.join(stale_tags) or '-'))
+        actions.append('clear what the removed signer %s had signed: %s' % (p['signer'], ', '.join(stale_tags) or '-'))
     return actions, steps, []
 
 
 def run(module):
     p = module.params
     repository = split_repository(p['repository'])
-    check_signer_name(p['name'])
+    check_signer_name(p['signer'])
     aliases = []
     if p['state'] == 'present':  # required_if makes sure keys are given
         for path in p['keys']:
@@ -228,7 +226,7 @@ def run(module):
     passphrase = p['repository_passphrase']
     notary = NotaryCLI(module, {'targets': passphrase, 'snapshot': passphrase, 'delegation': passphrase}, repository)
     data = cli.inspect(repository)
-    current = signer_keys(data).get(p['name'], [])
+    current = signer_keys(data).get(p['signer'], [])
     actions, steps, tags = plan(module, repository, data, current, notary, aliases)
     refused = 0
 
@@ -240,12 +238,12 @@ def run(module):
             args = ['trust', 'signer', 'add']
             for path in p['keys']:
                 args += ['--key', path]
-            rc, out, err = cli.run(args + [p['name'], repository])
-            cli.fail_on(rc, out, err, 'docker trust signer add %s %s' % (p['name'], repository))
+            rc, out, err = cli.run(args + [p['signer'], repository])
+            cli.fail_on(rc, out, err, 'docker trust signer add %s %s' % (p['signer'], repository))
         if steps:
-            refused = notary.change(repository, steps, 'changing signer %s of %s' % (p['name'], repository),
+            refused = notary.change(repository, steps, 'changing signer %s of %s' % (p['signer'], repository),
                                     publish_retries(p))
-        after = signer_keys(cli.inspect(repository)).get(p['name'], [])
+        after = signer_keys(cli.inspect(repository)).get(p['signer'], [])
     elif actions and p['state'] == 'present':
         after = sorted(set(ids[0] for ids in aliases))
     elif p['state'] == 'present':
@@ -255,21 +253,20 @@ def run(module):
     return dict(changed=bool(actions), actions=actions, key_ids=after, publish_refusals=refused,
                 unsigned_tags=tags if p['state'] == 'absent' else [],
                 resigned_tags=tags if p['state'] == 'present' else [],
-                diff=dict(before={p['name']: current}, after={p['name']: after}))
+                diff=dict(before={p['signer']: current}, after={p['signer']: after}))
 
 
 def main():
     argument_spec = dict(
         repository=dict(type='str', required=True),
-        name=dict(type='str', required=True),
+        signer=alias(dict(type='str', required=True), 'name'),
         keys=dict(type='list', elements='path', no_log=False),
         state=dict(type='str', default='present', choices=['present', 'absent']),
-        root_passphrase=dict(type='str', no_log=True),
-        repository_passphrase=dict(type='str', no_log=True),
-        notary_cli=dict(type='str', default='notary'),
+        root_passphrase=PASSPHRASE_ARGS['root_passphrase'],
+        repository_passphrase=PASSPHRASE_ARGS['repository_passphrase'],
     )
-    argument_spec.update(TRUST_COMMON_ARGS)
-    argument_spec.update(PUBLISH_ARGS)
+    for shared in (SERVER_ARGS, DOCKER_CLI_ARGS, NOTARY_CLI_ARGS, PUBLISH_ARGS):
+        argument_spec.update(shared)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_if=[('state', 'present', ('keys',))])
     run_module(module, run)

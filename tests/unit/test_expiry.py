@@ -220,6 +220,6 @@ def test_a_window_longer_than_the_lifetime_leaves_a_role_re_signed_today_alone()
 
 
 def test_an_expired_tls_certificate_is_not_expired_trust_data():
-    from ansible_collections.dct.trust_stack.plugins.module_utils import _clients
-    assert not _clients.METADATA_EXPIRED_RE.search('x509: certificate has expired or is not yet valid')
-    assert _clients.METADATA_EXPIRED_RE.search('Error: remote repository r out-of-date: targets expired at Tue Dec 1')
+    from ansible_collections.dct.trust_stack.plugins.module_utils import _diagnosis
+    assert not _diagnosis.METADATA_EXPIRED_RE.search('x509: certificate has expired or is not yet valid')
+    assert _diagnosis.METADATA_EXPIRED_RE.search('Error: remote repository r out-of-date: targets expired at Tue Dec 1')

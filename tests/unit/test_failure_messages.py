@@ -1,7 +1,7 @@
 """How module_utils explains a failed `docker trust sign`. The faults scenario produces these
 failures for real (full registry volume, MariaDB stopped, crashed signer); these tests pin each branch,
 including the server's health being read only when the failure points at the server."""
-from ansible_collections.dct.trust_stack.plugins.module_utils import _clients, _common
+from ansible_collections.dct.trust_stack.plugins.module_utils import _common, _diagnosis
 
 REGISTRY_500 = ('Signing and pushing trust data for local image localhost:17000/app:v1, may overwrite remote trust data\n'
                 'received unexpected HTTP status: 500 Internal Server Error')
@@ -22,7 +22,7 @@ class FakeServer(object):
 
 def test_a_registry_500_points_at_its_storage_without_asking_the_notary_server():
     server = FakeServer()
-    text = _clients.explain_sign_failure(REGISTRY_500, 'alice', server)
+    text = _diagnosis.explain_sign_failure(REGISTRY_500, 'alice', server)
     assert text.startswith('the registry failed to store the pushed image (HTTP 500 Internal Server Error)')
     assert 'full or read-only' in text and REGISTRY_500 in text
     assert server.asked == 0
@@ -31,28 +31,28 @@ def test_a_registry_500_points_at_its_storage_without_asking_the_notary_server()
 def test_a_server_side_failure_adds_the_servers_health():
     for message in (SERVER_500, SERVER_400, SIGNER_DOWN, 'Could not publish Repository since we could not update: EOF'):
         server = FakeServer()
-        text = _clients.explain_sign_failure(message, 'alice', server)
+        text = _diagnosis.explain_sign_failure(message, 'alice', server)
         assert text.startswith(message) and 'DB operational' in text
         assert server.asked == 1
 
 
 def test_a_wrong_passphrase_is_named_before_anything_else():
     server = FakeServer()
-    text = _clients.explain_sign_failure(NO_KEYS, 'alice', server)
-    assert text.startswith('wrong repository_passphrase?') and server.asked == 0
+    text = _diagnosis.explain_sign_failure(NO_KEYS, 'alice', server)
+    assert text.startswith('wrong repository_passphrase or signer_passphrase?') and server.asked == 0
 
 
 def test_the_clis_warnings_are_dropped_and_its_errors_kept():
     noisy = ('time="2026-11-29T14:58:45Z" level=warning msg="Error while downloading remote metadata, using cached timestamp"\n'
              'time="2026-11-29T14:58:45Z" level=error msg="Could not publish Repository since we could not update"\n' + SERVER_500)
-    text = _clients.explain_sign_failure(noisy, 'alice')
+    text = _diagnosis.explain_sign_failure(noisy, 'alice')
     assert 'level=warning' not in text and 'level=error' in text and text.endswith(SERVER_500)
 
 
 def test_other_failures_pass_through_unchanged():
-    assert _clients.explain_sign_failure('denied: requested access to the resource is denied', 'alice', FakeServer()) == \
+    assert _diagnosis.explain_sign_failure('denied: requested access to the resource is denied', 'alice', FakeServer()) == \
         'denied: requested access to the resource is denied'
-    assert _clients.explain_sign_failure(SERVER_500, 'alice') == SERVER_500  # no server to ask
+    assert _diagnosis.explain_sign_failure(SERVER_500, 'alice') == SERVER_500  # no server to ask
 
 
 def test_a_trust_error_carries_what_was_done_before_it():

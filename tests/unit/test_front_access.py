@@ -42,10 +42,19 @@ def verdict(entries, user, action, repo):
     ('', 'pull', 'team-a/app', 401),
     ('', 'login', '', 401),
     ('ops.team', 'pull', 'team-a/app', 403),
-    ('opsxteam', 'login', '', 204),            # the dot in a name is a dot: this is just another user
 ])
 def test_verdicts(user, action, repo, expected):
     assert verdict(front_access_verdicts(RULES, ['admin']), user, action, repo) == expected
+
+
+@pytest.mark.parametrize('user,repo,expected', [
+    ('ops.team', 'ops.tools/app', 204),
+    ('opsxteam', 'ops.tools/app', 403),       # the dot in a user name is a dot, not any character
+    ('ops.team', 'opsxtools/app', 403),       # ... and in a repository name
+])
+def test_a_dot_matches_only_a_dot(user, repo, expected):
+    rules = [{'repository': 'ops.tools/*', 'push': ['ops.team']}]
+    assert verdict(front_access_verdicts(rules, ['admin']), user, 'push', repo) == expected
 
 
 def test_anonymous_pull_opens_reads_only():

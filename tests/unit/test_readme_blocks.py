@@ -1,7 +1,8 @@
-"""scripts/readme_test.py reads the README's blocks as documented: a skip marker applies to the next block only,
-a YAML block names its file in its first comment line, and this README's blocks are what make readme-test runs."""
+"""scripts/readme_test.py reads the blocks of the README and docs/ as documented: a skip marker applies to the next
+block only, a YAML block names its file in its first comment line, and only what cannot run here is skipped."""
 import importlib.util
 import pathlib
+import re
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SPEC = importlib.util.spec_from_file_location('readme_test', ROOT / 'scripts' / 'readme_test.py')
@@ -39,12 +40,29 @@ def test_a_yaml_block_names_its_file_in_its_first_comment():
     assert readme_test.FILE_RE.match('# the defaults\na: 1\n') is None
 
 
-def test_the_readme_skips_only_what_cannot_run_here_and_names_the_files_its_commands_use():
-    found = list(readme_test.blocks((ROOT / 'README.md').read_text()))
-    skipped = [skip for line, lang, body, skip in found if skip]
-    assert len(skipped) == 2, skipped
-    written = {readme_test.FILE_RE.match(body).group(1) for line, lang, body, skip in found
+# what make readme-test cannot run here, each with the words a skip reason must use: make itself (readme-test runs
+# inside make test; make clean-lab runs), Galaxy (not reachable from this machine), and an inventory of several hosts
+CANNOT_RUN_HERE = ((r'^make (lab|test|readme-test)\b', 'make'), (r'^ansible-galaxy collection install', 'galaxy'), (r'-i inventory/ha\.yml', 'hosts'))
+
+
+def test_a_block_is_skipped_only_when_it_cannot_run_here_and_says_why():
+    """Every skipped block is one of CANNOT_RUN_HERE and its reason says which; every other command block runs."""
+    found = list(readme_test.all_blocks())
+    for where, lang, body, skip in found:
+        reasons = [word for sign, word in CANNOT_RUN_HERE if re.search(sign, body, re.M)]
+        if skip:
+            assert reasons, '%s is skipped but could run here: %r' % (where, body)
+            assert any(word in skip.lower() for word in reasons), '%s: the skip reason names none of %s' % (where, reasons)
+        elif lang == 'console':
+            assert not reasons, '%s runs %s, which cannot run here' % (where, reasons)
+
+
+def test_every_doc_is_run_and_its_commands_find_the_files_its_yaml_writes():
+    listed = {name for name in readme_test.DOCUMENTS}
+    assert {'docs/%s' % path.name for path in (ROOT / 'docs').glob('*.md')} | {'README.md'} == listed
+    found = list(readme_test.all_blocks())
+    written = {readme_test.FILE_RE.match(body).group(1) for where, lang, body, skip in found
                if lang == 'yaml' and readme_test.FILE_RE.match(body)}
-    commands = ''.join(body for line, lang, body, skip in found if lang == 'console' and not skip)
+    commands = ''.join(body for where, lang, body, skip in found if lang == 'console' and not skip)
     for name in ('sign-vars.yml', 'enforce.yml', 'rotate-vars.yml', 'backup-vars.yml', 'renew-vars.yml'):
         assert name in written and name in commands, name

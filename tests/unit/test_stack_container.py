@@ -24,7 +24,7 @@ def params(**over):
 
 
 def as_made(spec, **over):
-    """A container stack_containers_info / stack_container would describe as made from spec."""
+    """A container stack_container would describe as made from spec."""
     have = dict(name='trust_registry', running=True, spec=spec_hash(spec), image=spec['image'], image_current=True,
                 networks=dict((net['name'], sorted(net['aliases'] + ['3f2a1b0c9d8e'])) for net in spec['networks']),
                 restart_policy=spec['restart_policy'])
@@ -84,7 +84,7 @@ def test_changes_by_hand_are_found():
 
 
 def ready(**over):
-    return dict(dict(url=None, url_after_start=None, ca_path='/nonexistent/ca.crt', username=None, password=None,
+    return dict(dict(url=None, url_after_start=None, ca_cert='/nonexistent/ca.crt', username=None, password=None,
                      status=200, timeout=1), **over)
 
 

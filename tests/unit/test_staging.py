@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from ansible_collections.dct.trust_stack.plugins.module_utils import _staging
+from ansible_collections.dct.trust_stack.plugins.module_utils import _parsers, _staging
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
 
 HELD, OTHER = 'a' * 64, 'b' * 64
@@ -47,9 +47,9 @@ def test_no_held_key_means_no_role(trust_dir):
 def test_the_digest_and_size_docker_push_reports_for_the_tag():
     out = ('The push refers to repository [localhost:5000/team/app]\n5f70bf18a086: Layer already exists\n'
            'v2: digest: sha256:%s size: 528\n' % ('c' * 64))
-    assert _staging.pushed(out, 'v2') == ('c' * 64, 528)
+    assert _parsers.pushed(out, 'v2') == ('c' * 64, 528)
     with pytest.raises(TrustError, match='did not say which digest'):
-        _staging.pushed(out, 'v3')
+        _parsers.pushed(out, 'v3')
 
 
 class FakeNotary(object):

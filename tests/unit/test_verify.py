@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from ansible_collections.dct.trust_stack.plugins.module_utils import _common, _registry, _verify
+from ansible_collections.dct.trust_stack.plugins.module_utils import _common, _diagnosis, _registry, _verify
 
 ROOT_ID = 'a' * 64
 OTHER_ID = 'b' * 64
@@ -45,21 +45,21 @@ def test_settings_come_from_the_notary_config_unless_given(tmp_path):
     config.write_text(json.dumps({'trust_dir': 'trust', 'remote_server': {'url': 'https://notary:4443', 'root_ca': 'ca.crt'},
                                   'trust_pinning': {'certs': {GUN: [ROOT_ID]}, 'disable_tofu': True}}))
     (tmp_path / 'ca.crt').write_text('x')
-    settings = _verify.settle({'notary_config': str(config)}, '/unused')
+    settings = _verify.settle({'notary_config': str(config)})
     assert settings['server'] == 'https://notary:4443'
-    assert settings['trust_dir'] == str(tmp_path / 'trust')  # relative to the config, as notary reads it
+    assert settings['cache_dir'] == str(tmp_path / 'trust')  # relative to the config, as notary reads it
     assert settings['ca_cert'] == str(tmp_path / 'ca.crt')
     assert settings['pins'] == {GUN: [ROOT_ID]} and settings['disable_tofu'] is True
-    given = _verify.settle({'notary_config': str(config), 'server': 'https://other:443', 'disable_tofu': False}, '/cache')
+    given = _verify.settle({'notary_config': str(config), 'server': 'https://other:443', 'disable_tofu': False})
     assert given['server'] == 'https://other:443' and given['disable_tofu'] is False
 
 
 def test_without_a_trust_dir_each_server_gets_its_own_cache(tmp_path, monkeypatch):
     monkeypatch.setenv('HOME', str(tmp_path))
-    settings = _verify.settle({'server': 'https://notary.example.com'}, str(tmp_path / 'cache'))
-    assert settings['trust_dir'] == str(tmp_path / 'cache' / 'notary.example.com:443')
+    settings = _verify.settle({'server': 'https://notary.example.com'})
+    assert settings['cache_dir'] == str(tmp_path / '.cache' / 'dct.trust_stack' / 'notary' / 'notary.example.com:443')
     with pytest.raises(_common.TrustError, match='not an https'):
-        _verify.settle({'server': 'http://notary:4443'}, '/cache')
+        _verify.settle({'server': 'http://notary:4443'})
 
 
 def verifier(tmp_path, answer, pins=None, disable_tofu=False, root_ids=(ROOT_ID,)):
@@ -73,7 +73,7 @@ def verifier(tmp_path, answer, pins=None, disable_tofu=False, root_ids=(ROOT_ID,
     def runner(argv, env):
         calls.append((argv, env))
         return answer(argv) if callable(answer) else answer
-    settings = dict(server='https://notary:4443', ca_cert=None, trust_dir=str(trust_dir), pins=pins or {},
+    settings = dict(server='https://notary:4443', ca_cert=None, cache_dir=str(trust_dir), pins=pins or {},
                     disable_tofu=disable_tofu)
     return _verify.NotaryVerifier(runner, settings), calls
 
@@ -136,7 +136,6 @@ def test_disable_tofu_refuses_an_unpinned_cached_root(tmp_path):
 
 def test_the_generated_config_holds_the_pins_and_is_private(tmp_path):
     v, calls = verifier(tmp_path, (0, LIST_OUT, ''), pins={GUN: [ROOT_ID]}, disable_tofu=True)
-    v.username = None
     v.resolve(GUN, ['1.0'])
     config = calls[0][0][calls[0][0].index('-c') + 1]
     assert os.stat(config).st_mode & 0o777 == 0o600
@@ -148,7 +147,7 @@ def test_the_generated_config_holds_the_pins_and_is_private(tmp_path):
 
 def test_credentials_reach_the_cli_through_its_environment_only(tmp_path):
     calls = []
-    settings = dict(server='https://notary:4443', ca_cert=None, trust_dir=str(tmp_path), pins={}, disable_tofu=False)
+    settings = dict(server='https://notary:4443', ca_cert=None, cache_dir=str(tmp_path), pins={}, disable_tofu=False)
     v = _verify.NotaryVerifier(lambda argv, env: calls.append((argv, env)) or (1, '', '* fatal: client is offline'),
                                settings, credentials=lambda gun: ('alice', 's3cret'))
     with pytest.raises(_common.TrustError):
@@ -168,7 +167,7 @@ def test_credentials_fall_back_from_username_to_registry_username_to_docker_logi
 
 
 def test_a_refusal_by_the_front_says_who_was_refused_where(tmp_path):
-    settings = dict(server='https://notary:4443', ca_cert=None, trust_dir=str(tmp_path), pins={}, disable_tofu=False)
+    settings = dict(server='https://notary:4443', ca_cert=None, cache_dir=str(tmp_path), pins={}, disable_tofu=False)
     v = _verify.NotaryVerifier(lambda argv, env: (1, '\n* fatal: you are not authorized to perform this operation: '
                                                      'server returned 401.\n', ''), settings,
                                credentials=lambda gun: ('reader', 'pw'))
@@ -180,8 +179,8 @@ def test_messages_are_the_cli_error_without_log_decoration():
     err = ('time="2026-12-02T14:54:04Z" level=error msg="could not reach https://localhost:1: Get \\"https://localhost:1/v2/\\": '
            'dial tcp 127.0.0.1:1: connect: connection refused"\n'
            'time="2026-12-02T14:54:04Z" level=warning msg="Error while downloading remote metadata, using cached timestamp"')
-    assert _verify.last_line(err, prefer='could not reach').startswith('could not reach https://localhost:1: Get "https://')
-    assert _verify.last_line('noise\n* fatal: client is offline\n') == 'client is offline'
+    assert _diagnosis.last_line(err, prefer='could not reach').startswith('could not reach https://localhost:1: Get "https://')
+    assert _diagnosis.last_line('noise\n* fatal: client is offline\n') == 'client is offline'
 
 
 def test_podman_logins_count_too(tmp_path, monkeypatch):
@@ -201,4 +200,4 @@ def test_podman_logins_count_too(tmp_path, monkeypatch):
     ('manifest sha256:ab4031 not found', False),   # a status code inside a digest is not one
 ])
 def test_refusals_by_the_front_are_told_from_other_failures(message, refused):
-    assert _registry.is_refusal(message) is refused
+    assert _diagnosis.is_refusal(message) is refused

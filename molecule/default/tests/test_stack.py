@@ -53,11 +53,13 @@ def test_backend_signer_and_mariadb_networks_are_internal():
         assert info['Internal'] is True, net
 
 
-def stack_networks(stack, networks):
-    """Run the stack_networks module on this host (ad hoc, as a role would)."""
-    args = json.dumps({'stack': stack, 'networks': networks})
+def stack_container(stack, networks):
+    """Run stack_container on this host (ad hoc, as the service_container role would) for a container that only
+    prints the MariaDB version, on networks."""
+    args = json.dumps({'stack': stack, 'service': 'probe', 'image': MARIADB_IMAGE, 'command': ['--version'],
+                       'restart_policy': 'no', 'networks': networks})
     return run(['ansible', 'localhost', '-c', 'local', '-i', 'localhost,', '-e', f'ansible_python_interpreter={sys.executable}',
-                '-m', 'dct.trust_stack.stack_networks', '-a', args], check=False)
+                '-m', 'dct.trust_stack.stack_container', '-a', args], check=False)
 
 
 def test_a_stack_network_that_is_not_as_wanted_is_named_and_nothing_is_made():
@@ -65,19 +67,19 @@ def test_a_stack_network_that_is_not_as_wanted_is_named_and_nothing_is_made():
     made = [f'{stack}_front', f'{stack}_db']
     try:
         run(['docker', 'network', 'create', f'{stack}_db'])  # not internal, no stack label: made by hand
-        proc = stack_networks(stack, [{'name': 'front'}, {'name': 'db', 'internal': True}])
+        proc = stack_container(stack, [{'name': f'{stack}_front'}, {'name': f'{stack}_db', 'internal': True}])
         out = ' '.join(proc.stdout.split())
         assert proc.returncode != 0 and f'{stack}_db (internal false, label org.dct.trust_stack.stack=;' in out, out
         assert run(['docker', 'network', 'inspect', f'{stack}_front'], check=False).returncode != 0, 'front was made'
-        # positive control: the same call after the stray network is gone makes both, and then nothing
+        assert run(['docker', 'container', 'inspect', f'{stack}_probe'], check=False).returncode != 0, 'container made'
+        # positive control: the same call after the stray network is gone makes both networks (and the container)
         run(['docker', 'network', 'rm', f'{stack}_db'])
-        first = stack_networks(stack, [{'name': 'front'}, {'name': 'db', 'internal': True}])
+        first = stack_container(stack, [{'name': f'{stack}_front'}, {'name': f'{stack}_db', 'internal': True}])
         assert first.returncode == 0 and 'CHANGED' in first.stdout, first.stdout
         info = json.loads(run(['docker', 'network', 'inspect', f'{stack}_db']).stdout)[0]
         assert info['Internal'] is True and info['Labels'] == {'org.dct.trust_stack.stack': stack}
-        again = stack_networks(stack, [{'name': 'front'}, {'name': 'db', 'internal': True}])
-        assert again.returncode == 0 and 'SUCCESS' in again.stdout and 'created: []' in again.stdout, again.stdout
     finally:
+        run(['docker', 'rm', '-f', f'{stack}_probe'], check=False)
         for name in made:
             run(['docker', 'network', 'rm', name], check=False)
 

@@ -1,5 +1,5 @@
-"""stack_containers_info's reading of `docker inspect` in the cases the default scenario does not make: a paused
-or restarting container, an image rebuilt under the same name, an image named without a tag."""
+"""_containers.describe: its reading of `docker inspect` in the cases the default scenario does not make (stack_container
+uses it): a paused or restarting container, an image rebuilt under the same name, an image named without a tag."""
 from ansible_collections.dct.trust_stack.plugins.module_utils._containers import describe
 
 
