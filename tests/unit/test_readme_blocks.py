@@ -58,7 +58,7 @@ def test_a_block_is_skipped_only_when_it_cannot_run_here_and_says_why():
 
 
 def test_every_doc_is_run_and_its_commands_find_the_files_its_yaml_writes():
-    listed = {name for name in readme_test.DOCUMENTS}
+    listed = set(readme_test.DOCUMENTS)
     assert {'docs/%s' % path.name for path in (ROOT / 'docs').glob('*.md')} | {'README.md'} == listed
     found = list(readme_test.all_blocks())
     written = {readme_test.FILE_RE.match(body).group(1) for where, lang, body, skip in found
