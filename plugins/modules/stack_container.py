@@ -53,9 +53,18 @@ options:
     description: The container's environment. May hold secrets.
     type: dict
     default: {}
+  labels:
+    description:
+      - More labels. They are part of the spec, so a change recreates the container; for a service whose files
+        another task writes, a hash of their content here makes a changed configuration take effect.
+    type: dict
+    default: {}
+    version_added: 1.0.0
   networks:
     description:
       - The docker networks to join (full names). The first is the one it is created on.
+      - C(host) alone (no aliases) runs the container on the host's network (a Galera node); it is docker's own
+        network, neither made nor checked.
       - One that is missing is made (C(docker network create), labelled C(org.dct.trust_stack.stack=<stack>)); one
         that exists but is not as wanted (internal or not, or without the stack's label) is an error that names it,
         and nothing is changed (recreating it would cut the containers on it off).
@@ -259,7 +268,9 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._ready import READ
 
 # the options that make up the spec (and its label); the others say what to do with it
 SPEC_KEYS = ('image', 'command', 'env', 'networks', 'ports', 'mounts', 'tmpfs', 'read_only', 'security_opts',
-             'cap_drop', 'restart_policy')
+             'cap_drop', 'restart_policy', 'labels')
+# docker's own network of the host: joined alone, never made or checked
+HOST_NETWORK = 'host'
 
 
 def check_input(params):
@@ -269,6 +280,13 @@ def check_input(params):
         raise TrustError('service "%s" is not a valid docker name (letters, digits, "_", "." and "-")' % params['service'])
     if not params['networks']:
         raise TrustError('networks is empty: a stack container joins at least one of its networks')
+    if any(net['name'] == HOST_NETWORK for net in params['networks']) and (
+            len(params['networks']) > 1 or params['networks'][0]['aliases'] or params['ports']):
+        raise TrustError('networks: host is the host\'s own network; a container on it joins no other network, has no '
+                         'aliases and publishes no ports')
+    for key in params['labels']:
+        if key.startswith('org.dct.trust_stack.'):
+            raise TrustError('labels: %s is a label stack_container sets itself' % key)
     for key, value in params['env'].items():
         if not key or '=' in key or '\n' in key or '\n' in str(value):
             raise TrustError('env %s: names without "=" and values without a line break only (they go to an env file)' % key)
@@ -369,13 +387,15 @@ def run(module):
         raise TrustError('%s: %s' % (name, exc))
     try:
         have, why, action = plan(module, params, spec, name, files, image_id)
-        networks_created = make_missing(module, params['stack'], [(net['name'], net['internal']) for net in params['networks']])[0]
+        networks_created = make_missing(module, params['stack'], [(net['name'], net['internal']) for net in params['networks']
+                                                                  if net['name'] != HOST_NETWORK])[0]
         if not module.check_mode:
             if action == 'recreated':
                 docker(module, ['stop', name])
                 docker(module, ['rm', name], changed=True)
             if action in ('created', 'recreated'):
-                create(module, params, name, {STACK_LABEL: params['stack'], SERVICE_LABEL: params['service'], SPEC_LABEL: label},
+                create(module, params, name, dict(params['labels'], **{STACK_LABEL: params['stack'],
+                                                                      SERVICE_LABEL: params['service'], SPEC_LABEL: label}),
                        action == 'recreated')
             elif action == 'started':
                 docker(module, ['start', name])
@@ -404,6 +424,7 @@ def main():
             image=dict(type='str', required=True),
             command=dict(type='list', elements='str', default=[]),
             env=dict(type='dict', default={}, no_log=True),
+            labels=dict(type='dict', default={}),
             networks=dict(type='list', elements='dict', required=True, options=dict(
                 name=dict(type='str', required=True),
                 aliases=dict(type='list', elements='str', default=[]),

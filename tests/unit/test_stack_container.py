@@ -18,7 +18,7 @@ def params(**over):
                 mounts=[{'type': 'bind', 'source': '/etc/dct-trust-stack/trust/registry', 'target': '/etc/dct', 'read_only': True},
                         {'type': 'volume', 'source': 'trust_registry_data', 'target': '/var/lib/docker-registry', 'read_only': False}],
                 tmpfs=['/tmp:rw,noexec'], read_only=True, security_opts=['no-new-privileges'], cap_drop=['ALL'],
-                restart_policy='unless-stopped', restart=False, directories=[], files=[])
+                restart_policy='unless-stopped', restart=False, directories=[], files=[], labels={})
     base.update(over)
     return base
 
@@ -52,10 +52,22 @@ def test_the_environment_goes_to_a_file_never_to_the_command_line():
     ({'networks': []}, 'networks is empty'),
     ({'env': {'A': 'line\nbreak'}}, 'env A: names without "=" and values without a line break'),
     ({'mounts': [{'type': 'bind', 'source': '/a,b', 'target': '/x', 'read_only': True}]}, 'source "/a,b" is empty or has a comma'),
+    ({'networks': [{'name': 'host', 'aliases': [], 'internal': False}, {'name': 'trust_db', 'aliases': [], 'internal': True}],
+      'ports': []}, 'networks: host is the host'),
+    ({'networks': [{'name': 'host', 'aliases': ['db'], 'internal': False}], 'ports': []}, 'networks: host is the host'),
+    ({'networks': [{'name': 'host', 'aliases': [], 'internal': False}]}, 'networks: host is the host'),
+    ({'labels': {'org.dct.trust_stack.spec': 'x'}}, 'labels: org.dct.trust_stack.spec is a label stack_container sets'),
 ])
 def test_bad_input_is_refused_by_name(over, message):
     with pytest.raises(TrustError, match=message):
         check_input(params(**over))
+
+
+def test_a_container_on_the_host_network_is_accepted_and_made_there():
+    host = params(networks=[{'name': 'host', 'aliases': [], 'internal': False}], ports=[], labels={'a.b': 'c'})
+    check_input(host)
+    args = create_args(host, 'trust_galera', {'a.b': 'c'}, '/tmp/env')
+    assert args[args.index('--network') + 1] == 'host' and '--network-alias' not in args and '--publish' not in args
 
 
 def test_a_container_as_made_has_no_differences_running_or_not():
@@ -67,6 +79,7 @@ def test_a_container_as_made_has_no_differences_running_or_not():
 @pytest.mark.parametrize('change, expected', [
     (dict(env={'REGISTRY_HTTP_SECRET': 'other'}), 'made with other options'),
     (dict(ports=[]), 'made with other options'),
+    (dict(labels={'org.dct.galera.settings': 'new'}), 'made with other options'),
 ])
 def test_any_option_changed_changes_the_label(change, expected):
     made = spec_of(params())

@@ -1,0 +1,81 @@
+"""plugins/filter/stack_topology.py: the rule for where a node is reached, the balancer's listeners checked by name
+(the default scenario tries these messages against the role), and the networks the balancer joins."""
+import pytest
+
+from ansible_collections.dct.trust_stack.plugins.filter.stack_topology import (
+    balancer_listener_errors, balancer_networks, node_addresses)
+
+HOSTVARS = {
+    'host1': {'ansible_host': '10.0.0.1', 'galera_address': '192.168.7.1', '_galera_me': {'address': '192.168.9.1'}},
+    'host2': {'ansible_host': '10.0.0.2'},
+    'host3': {},
+    'host4': {'ansible_host': '10.0.0.4', 'galera_address': ''},
+}
+
+
+def test_the_first_name_a_node_defines_else_its_inventory_name():
+    nodes = ['host1', 'host2', 'host3', 'host4', 'elsewhere']
+    assert node_addresses(nodes, HOSTVARS, ['galera_address', 'ansible_host']) == [
+        '192.168.7.1', '10.0.0.2', 'host3', '10.0.0.4', 'elsewhere']
+    assert node_addresses(nodes[:2], HOSTVARS, ['_galera_me.address', 'galera_address']) == ['192.168.9.1', 'host2']
+    assert node_addresses(['host2'], HOSTVARS) == ['10.0.0.2']
+    assert node_addresses(['host1'], HOSTVARS, 'galera_address') == ['192.168.7.1']
+
+
+GOOD = [
+    {'name': 'mariadb', 'port': 3306, 'mode': 'failover', 'network': 'db', 'aliases': ['mariadb'],
+     'servers': ['10.0.0.1:3306', '[fd00::2]:3306']},
+    {'name': 'notary-signer', 'port': 7899, 'network': 'signer', 'aliases': ['notary-signer'], 'servers': ['h:7899']},
+    {'name': 'entry', 'port': 4443, 'publish': '0.0.0.0:4443', 'servers': ['h:4443']},
+    {'name': 'db2', 'port': 3307, 'network': 'db', 'aliases': ['mariadb', 'other'], 'servers': ['h:3307']},
+]
+
+
+def test_good_listeners_have_no_errors_and_their_networks_carry_every_alias():
+    assert balancer_listener_errors(GOOD) == []
+    assert balancer_networks(GOOD) == [
+        {'name': 'balancer'},
+        {'name': 'db', 'internal': True, 'aliases': ['mariadb', 'other']},
+        {'name': 'signer', 'internal': True, 'aliases': ['notary-signer']},
+    ]
+
+
+@pytest.mark.parametrize('listeners, message', [
+    ('mariadb', 'balancer_listeners must be a list'),
+    (['x'], 'balancer_listeners[0] must be a dict'),
+    ([dict(GOOD[0], weight=1)], 'balancer_listeners[0] has unknown keys weight'),
+    ([dict(GOOD[0], name='Bad Name')], 'balancer_listeners[0].name Bad Name must be 1-31 of a-z 0-9 _ -'),
+    ([dict(GOOD[0], port=80)], 'balancer_listeners[0].port 80 must be a port above 1024'),
+    ([dict(GOOD[0], port='x')], 'balancer_listeners[0].port x must be a port above 1024'),
+    ([dict(GOOD[0], servers=[])], 'balancer_listeners[0].servers must list at least one address:port'),
+    ([dict(GOOD[0], servers='h:1')], 'balancer_listeners[0].servers must list at least one address:port'),
+    ([dict(GOOD[0], servers=['h'])], 'balancer_listeners[0].servers: h is not address:port'),
+    ([dict(GOOD[0], mode='random')], 'balancer_listeners[0].mode random must be failover or spread'),
+    ([dict(GOOD[0], network='Db')], 'balancer_listeners[0].network Db is not a stack network name'),
+    ([dict(GOOD[2], publish='4443')], 'balancer_listeners[0].publish 4443 is not address:port'),
+    ([{'name': 'x', 'port': 5000, 'servers': ['h:1']}], 'balancer_listeners[0] needs a network (with aliases) or publish'),
+    ([GOOD[0], dict(GOOD[1], name='mariadb')], 'balancer_listeners: name mariadb is used twice'),
+    ([GOOD[0], dict(GOOD[1], port=3306)], 'balancer_listeners: port 3306 is used twice'),
+])
+def test_each_bad_listener_is_named(listeners, message):
+    errors = balancer_listener_errors(listeners)
+    assert any(error.startswith(message) for error in errors), errors
+    assert len(errors) == len(set(errors))
+
+
+def test_a_service_container_layout():
+    from ansible_collections.dct.trust_stack.plugins.filter.stack_topology import service_container_layout
+    layout = service_container_layout('registry', 'trust', '/etc/dct-trust-stack/trust', '/etc/dct', '991:991',
+                                      ['registry_data:/var/lib/docker-registry', '/srv/shared:/var/lib/shared'],
+                                      [{'name': 'backend', 'aliases': ['registry-backend'], 'internal': True}, {'name': 'front'}])
+    assert layout['directories'] == [
+        {'path': '/etc/dct-trust-stack/trust', 'owner': 'root', 'group': 'root', 'mode': '0711'},
+        {'path': '/etc/dct-trust-stack/trust/registry', 'owner': '991', 'group': '991', 'mode': '0700'},
+        {'path': '/srv/shared', 'owner': '991', 'group': '991', 'mode': '0700'}]
+    assert layout['mounts'] == [
+        {'type': 'bind', 'source': '/etc/dct-trust-stack/trust/registry', 'target': '/etc/dct', 'read_only': True},
+        {'type': 'volume', 'source': 'trust_registry_data', 'target': '/var/lib/docker-registry'},
+        {'type': 'bind', 'source': '/srv/shared', 'target': '/var/lib/shared'}]
+    assert layout['networks'] == [{'name': 'trust_backend', 'aliases': ['registry-backend'], 'internal': True},
+                                  {'name': 'trust_front', 'aliases': [], 'internal': False}]
+    assert service_container_layout('x', 's', '/d', '/m', '990')['directories'][1]['group'] == '990'
