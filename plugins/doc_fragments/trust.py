@@ -12,17 +12,23 @@ class ModuleDocFragment(object):
 options:
   docker_cli:
     description:
-      - The docker CLI to run, a name looked up in C(PATH) or a path. It must have C(docker trust)
-        (docker 20.10 to 28 do; docker 29 moved it into a plugin).
+      - The container CLI that finds local images and pushes them, a name looked up in C(PATH) or a path. C(docker)
+        (any version; C(docker trust) is never run, so docker CLI 29 works), or C(podman) (or podman-docker's
+        C(docker)).
+      - A module that pushes nothing never runs it. Every module of the action group takes the option, so that
+        C(module_defaults) can set it for all of them.
     type: str
     default: docker
 notes:
-  - The docker CLI runs with its standard input closed and passphrases only in its environment
-    (C(DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE), C(DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)), so it
-    never prompts; a missing passphrase is an error that says so.
+  - Every read and change of trust data runs the notary CLI (Debian package C(notary)) on the docker trust directory,
+    with its standard input closed and passphrases only in its environment (C(NOTARY_ROOT_PASSPHRASE),
+    C(NOTARY_TARGETS_PASSPHRASE), C(NOTARY_SNAPSHOT_PASSPHRASE), C(NOTARY_DELEGATION_PASSPHRASE)), so it never
+    prompts; a missing passphrase is an error that says so. The key files, roles and metadata are the ones
+    C(docker trust) uses, so a repository signed here is read and signed by C(docker trust) too, and the other way
+    round.
 requirements:
-  - the docker CLI with C(docker trust), 20.10 or later
-  - cryptography (Python) on the managed host
+  - the notary CLI (Debian package C(notary)), 0.6 or later
+  - cryptography (Python) and openssl on the managed host
 '''
 
     # The notary server and the client configuration: every module (dct.trust_stack.trust.server);
@@ -31,8 +37,8 @@ requirements:
 options:
   server:
     description:
-      - URL of the notary server, passed to the docker CLI as C(DOCKER_CONTENT_TRUST_SERVER).
-      - Its CA must be at C(<config_dir>/tls/<host:port>/ca.crt), where the docker CLI looks for it.
+      - URL of the notary server.
+      - Its CA must be at C(<config_dir>/tls/<host:port>/ca.crt), where the docker CLI looks for it too.
       - Unset, C(DOCKER_CONTENT_TRUST_SERVER) from the environment is used.
     type: str
   config_dir:
@@ -43,7 +49,7 @@ options:
     type: path
   timeout:
     description:
-      - Seconds after which one docker or notary CLI call is stopped and the module fails.
+      - Seconds after which one CLI call or one request to a server is stopped and the module fails.
     type: int
     default: 120
 '''
@@ -55,8 +61,6 @@ options:
     description: The notary CLI to run, a name looked up in C(PATH) or a path.
     type: str
     default: notary
-requirements:
-  - the notary CLI (Debian package C(notary)), 0.6 or later
 '''
 
     # publish_retries of the modules that publish with the notary CLI

@@ -34,9 +34,9 @@ def find_cli(module, name, option):
 
 def module_runner(module):
     """A runner, (argv, environment) -> (rc, stdout, stderr), that runs through the module with no standard input
-    and environment added to the module's."""
-    def run(argv, environ):
-        return module.run_command(argv, data=b'', binary_data=True, environ_update=environ)
+    (or data on it: a secret that must not be in a file) and environment added to the module's."""
+    def run(argv, environ, data=b''):
+        return module.run_command(argv, data=data, binary_data=True, environ_update=environ)
     return run
 
 

@@ -1,12 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: dct.trust_stack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The docker and notary CLIs as the signing modules run them: on the docker trust directory
-(<config_dir>/trust), against the notary server of the option server, passphrases in their environment only."""
+"""The CLIs the signing modules run: the notary CLI on the docker trust directory (<config_dir>/trust) against the
+notary server of the option server, passphrases in its environment only, for every read and change of trust data
+(what `docker trust` did, which docker CLI 29 no longer has); and the container CLI (docker or podman) that finds
+local images and pushes them."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
 import json
 import os
 
@@ -14,11 +17,12 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._cli import (
     TIMED_OUT, find_cli, module_runner, run_many, timed)
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
 from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import (
-    expired_lines, explain_sign_failure, fell_back_to_cache, inspect_failure, is_refusal, refusal)
+    expired_lines, explain_sign_failure, fell_back_to_cache, inspect_failure, is_refusal, last_line, refusal)
 from ansible_collections.dct.trust_stack.plugins.module_utils._engine import engine_images, repo_digest
 from ansible_collections.dct.trust_stack.plugins.module_utils._notary_server import ServerClient
-from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import pushed
-from ansible_collections.dct.trust_stack.plugins.module_utils._registry import basic_credentials
+from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import inspect_data, pushed
+from ansible_collections.dct.trust_stack.plugins.module_utils._registry import (
+    basic_credentials, manifest_config, manifest_head, registry_ca)
 from ansible_collections.dct.trust_stack.plugins.module_utils._staging import publish
 
 
@@ -70,103 +74,42 @@ class CLIClient(ServerClient):
             raise TrustError('%s failed: %s' % (what, (err or out).strip()))
 
 
-class TrustCLI(CLIClient):
-    """Runs `docker trust ...` for a module: no stdin, passphrases through the environment only."""
+class ContainerCLI(CLIClient):
+    """The container CLI of option docker_cli: docker (any version; `docker trust` is never run) or podman (or
+    podman-docker's docker). It finds the local images of tags and pushes them, content trust off."""
 
     cli_option = 'docker_cli'
     cli_default = 'docker'
 
-    def __init__(self, module, root_passphrase=None, repository_passphrase=None):
-        super(TrustCLI, self).__init__(module)
-        self.root_passphrase = root_passphrase
-        self.repository_passphrase = repository_passphrase
-        self._checked = False
-
     def environment(self):
-        env = {'DOCKER_CONFIG': self.config_dir, 'DOCKER_CONTENT_TRUST': '1'}
-        if self.params.get('server'):
-            env['DOCKER_CONTENT_TRUST_SERVER'] = self.params['server']
-        if self.root_passphrase:
-            env['DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE'] = self.root_passphrase
-        if self.repository_passphrase:
-            env['DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE'] = self.repository_passphrase
-        return env
+        return {'DOCKER_CONFIG': self.config_dir, 'DOCKER_CONTENT_TRUST': '0'}
 
-    def no_trust_command(self, message):
-        """The error for a docker CLI without `docker trust` (docker CLI 29 moved it into a plugin)."""
-        return TrustError('the docker CLI at %s has no "docker trust" command (docker CLI 29 moved it into a '
-                          'plugin; install it or point docker_cli at a CLI that has it): %s' % (self.binary, message))
+    _is_docker = None
 
-    def ensure_trust_command(self):
-        """Fail clearly when this docker CLI has no `docker trust`, before a command that changes something."""
-        if self._checked:
-            return
-        rc, out, err = self.run(['trust', '--help'])
-        if rc != 0 or 'inspect' not in out:
-            raise self.no_trust_command((err or out).strip())
-        self._checked = True
+    def is_docker(self):
+        """Whether the CLI is docker's own, not podman (nor podman-docker's docker, a script that runs podman): only
+        `docker push` says what it pushed, and podman reads docker's login only when told where it is. Asked only
+        when something is pushed, so a run that changes nothing runs no container CLI."""
+        if self._is_docker is None:
+            rc, out, dummy = self.run(['--version'])
+            self._is_docker = rc == 0 and out.lower().startswith('docker version')
+        return self._is_docker
 
-    def inspect(self, repository):
-        """Trust data of a repository (all its signed tags), or None when it has none yet.
-
-        The server is checked (reachable, healthy, its TLS verified with the CA the CLI would use) on first
-        contact, when the CLI has no cached trust data for the repository yet: the docker CLI skips TLS
-        verification of the notary server for a registry it deems insecure (any on loopback), and first
-        contact is when it pins the repository's root key. Later reads need no probe; when the CLI fails
-        or falls back to its cache, the check then tells an unreachable server from a mismatched cache."""
-        if not os.path.isdir(os.path.join(self.trust_dir, 'tuf', repository)):
-            self.check_server()
-        rc, out, err = self.run(['trust', 'inspect', repository])
-        if fell_back_to_cache(err):
-            # the CLI fell back to its local cache: the server did not give it the repository's metadata
-            last = err.strip().splitlines()[-1]
-            try:
-                self.check_server()
-            except TrustError as exc:
-                raise TrustError('%s (the docker CLI fell back to cached trust data for %s: %s)' % (exc, repository, last))
-            raise TrustError('the docker CLI got no fresh trust data for %s from the notary server and fell back to '
-                             'its cache in %s/tuf/%s, though the server\'s health check passes: the server notices a '
-                             'failed database only after a while (retry), or it was reset and has no trust data that '
-                             'matches the cache (then remove that cache directory): %s'
-                             % (repository, self.trust_dir, repository, last))
-        if rc == 0:
-            self._checked = True
-            data = json.loads(out)
-            if data:
-                return data[0]
-        message = (err or out).strip()
-        kind = inspect_failure(rc, message)
-        if kind == 'expired':
-            # 'Metadata for targets expired', then "no signatures or cannot access": not a new repository
-            raise TrustError('the trust data of %s has expired, the docker CLI refuses it: %s (renew it with '
-                             'dct.trust_stack.trust_renew)' % (repository, '; '.join(expired_lines(message))), expired=True)
-        if kind == 'no_trust_data':
-            # no trust data, or "No signatures or cannot access <repo>": the CLI says the same when it cannot
-            # reach or trust the server, or the front does not let this user read the repository, so ask
-            # the server (its health, then the repository's root as this user) before calling it new
-            self.check_server()
-            if rc != 0 and self.server_url():
-                self.check_readable(repository)
-            return None
-        if kind == 'refused':
-            raise TrustError(refusal(self.credentials(repository), repository, message))
-        if kind == 'no_trust_command':
-            raise self.no_trust_command(message)
-        if kind == 'untrusted':
-            raise TrustError('the notary server for %s is not trusted: %s (install the stack CA under '
-                             '%s/tls/<server host:port>/ca.crt)' % (repository, message, self.config_dir))
-        if kind == 'unreachable':
-            raise TrustError('the notary server for %s is unreachable: %s' % (repository, message))
-        raise TrustError('docker trust inspect %s failed: %s' % (repository, message))
+    def auth_args(self):
+        """podman reads docker's credentials only when told where they are."""
+        config = os.path.join(self.config_dir, 'config.json')
+        return [] if self.is_docker() or not os.path.exists(config) else ['--authfile', config]
 
     def image_digests(self, repository, tags):
         """{tag: the digest the registry knows the local image repository:tag by, or None when never pushed}.
 
-        Asks the Docker engine's API once for every image of the repository when the CLI would talk to
-        a local unix socket (no process to start); else, or when a tag is not found that way (a name the
-        engine spells differently), one `docker image inspect` of every tag, which fails for a tag that is
-        not present locally."""
-        images = engine_images(self.config_dir, repository, self.timeout())
+        Asks the Docker engine's API once for every image of the repository when the CLI would talk to a local unix
+        socket (no process to start); else (podman, or another engine), or when a tag is not found that way (a name
+        the engine spells differently), one `<cli> image inspect` of every tag, which fails for a tag not present."""
+        # docker's engine API answers for docker (and for podman's docker-compatible socket); podman's own storage
+        # only `podman image inspect` knows
+        podman = os.path.basename(self.binary) == 'podman'
+        images = None if podman else engine_images(self.config_dir, repository, self.timeout())
         if images is not None:
             by_tag = {}
             for image in images:
@@ -177,50 +120,82 @@ class TrustCLI(CLIClient):
             if all(tag in by_tag for tag in tags):
                 return dict((tag, repo_digest(by_tag[tag], repository)) for tag in tags)
         refs = ['%s:%s' % (repository, t) for t in tags]
-        rc, out, err = self.run(['image', 'inspect', '--format', '{{json .RepoDigests}}'] + refs)
+        rc, out, err = self.run(['image', 'inspect', '--format', '{{.Id}} {{json .RepoDigests}}'] + refs)
         lines = out.splitlines()
         if rc != 0 or len(lines) != len(refs):
             raise TrustError('image not present locally: %s' % (err or out).strip())
-        return dict((tag, repo_digest(json.loads(line) or [], repository)) for tag, line in zip(tags, lines))
+        found = [line.partition(' ') for line in lines]
+        # podman (and podman-docker's docker) print an image ID without docker's "sha256:"
+        if podman or not all(image_id.startswith('sha256:') for image_id, dummy, dummy2 in found):
+            return self.pushed_images(repository, dict((tag, image_id) for tag, (image_id, dummy, dummy2) in zip(tags, found)))
+        return dict((tag, repo_digest(json.loads(digests) or [], repository)) for tag, (dummy, dummy2, digests) in zip(tags, found))
+
+    def pushed_images(self, repository, image_ids, workers=4):
+        """{tag: the digest the registry serves repository:tag with when that is the local image (its config digest
+        is the image's ID), else None}. podman's RepoDigests name the digest of the image as it was stored, not as
+        it was pushed (a push may compress it anew), so only the registry tells."""
+        from concurrent.futures import ThreadPoolExecutor
+        ca_file = registry_ca(repository.partition('/')[0])
+        credentials = self.credentials(repository)
+
+        def one(tag):
+            served = manifest_config(repository, tag, ca_file, credentials, self.timeout())
+            image_id = image_ids[tag] if image_ids[tag].startswith('sha256:') else 'sha256:' + image_ids[tag]
+            return tag, served[0].partition(':')[2] if served and served[2] == image_id else None
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(image_ids)))) as pool:
+            return dict(pool.map(one, image_ids))
 
     def push(self, repository, tags, workers=4):
-        """{tag: (hex digest, size)} of each repository:tag, pushed with `docker push` with content trust off (on,
-        the push would sign it), up to workers pushes at once. TrustError naming the tags that failed, with the
-        ones pushed in its result."""
-        results = self.run_many([['push', '%s:%s' % (repository, tag)] for tag in tags], workers,
-                                environ={'DOCKER_CONTENT_TRUST': '0'})
+        """{tag: (hex digest, size)} of each repository:tag pushed, up to workers pushes at once: what `docker push`
+        says it pushed, or (podman, which says nothing of it) what the registry serves for the tag after the push.
+        TrustError naming the tags that failed, with the ones pushed in its result."""
+        results = self.run_many([['push'] + self.auth_args() + ['%s:%s' % (repository, tag)] for tag in tags], workers)
         done, failed = {}, []
         for tag, (rc, out, err) in zip(tags, results):
             if rc == 0:
-                done[tag] = pushed(out, tag)
+                done[tag] = pushed(out, tag) if self.is_docker() else self.served(repository, tag)
             else:
                 failed.append((tag, explain_sign_failure((err or out).strip(), None, self, repository)))
         if failed:
-            raise TrustError('docker push of %s failed (%d pushed, none signed): %s'
-                             % (', '.join('%s:%s' % (repository, t) for t, dummy in failed), len(done), failed[0][1]),
+            raise TrustError('%s push of %s failed (%d pushed, none signed): %s'
+                             % (os.path.basename(self.binary), ', '.join('%s:%s' % (repository, t) for t, dummy in failed),
+                                len(done), failed[0][1]),
                              changed=bool(done), actions=['push %s:%s' % (repository, t) for t in sorted(done)])
         return done
 
+    def served(self, repository, tag):
+        """(hex digest, size) the registry serves repository:tag with."""
+        found = manifest_head(repository, tag, registry_ca(repository.partition('/')[0]), self.credentials(repository),
+                              self.timeout())
+        if not found:
+            raise TrustError('the registry has no %s:%s after pushing it' % (repository, tag))
+        return found[0].partition(':')[2], found[1]
+
 
 class NotaryCLI(CLIClient):
-    """Runs the notary CLI on the docker trust directory (`notary -s <server> -d <config_dir>/trust`),
-    with the CA the docker CLI uses; passphrases as NOTARY_<ROLE>_PASSPHRASE in its environment only."""
+    """Runs the notary CLI on the docker trust directory (`notary -s <server> -d <config_dir>/trust`), with the CA
+    the docker CLI uses; passphrases as NOTARY_<ROLE>_PASSPHRASE and the registry login as NOTARY_AUTH, in its
+    environment only. The same key files, roles and metadata cache as `docker trust`, so either reads and signs what
+    the other made."""
 
     cli_option = 'notary_cli'
     cli_default = 'notary'
 
-    def __init__(self, module, passphrases, repository):
+    def __init__(self, module, passphrases=None, repository=None):
         super(NotaryCLI, self).__init__(module)
+        self.passphrases = passphrases or {}
+        self.repository = repository
+
+    def need_server(self):
+        """TrustError unless a notary server is set (keys alone need none)."""
         if not self.server_url():
             raise TrustError('no notary server: set the option server (or DOCKER_CONTENT_TRUST_SERVER)')
-        self.passphrases = passphrases
-        self.repository = repository
 
     def environment(self):
         env = dict(('NOTARY_%s_PASSPHRASE' % role.upper(), value)
                    for role, value in self.passphrases.items() if value)
         # the notary CLI sends these (user:password, base64) as Basic credentials, and through the token flow
-        credentials = self.credentials(self.repository)
+        credentials = self.credentials(self.repository) if self.repository else None
         if credentials:
             env['NOTARY_AUTH'] = basic_credentials(credentials)
         return env
@@ -233,13 +208,75 @@ class NotaryCLI(CLIClient):
 
     def fail_on(self, rc, out, err, what):
         self.fail_on_refusal(rc, out, err, what)
-        super(NotaryCLI, self).fail_on(rc, out, err, what)
+        if rc != 0:
+            raise TrustError('%s failed: %s' % (what, last_line('%s\n%s' % (out, err))))
 
     def command(self, args):
         # the CA the docker CLI would use, when there is one there; else the system's trusted CAs
-        ca_file = self.ca_file()
-        ca = ['--tlscacert', ca_file] if os.path.exists(ca_file) else []
-        return [self.binary, '-s', self.server_url(), '-d', self.trust_dir] + ca + list(args)
+        ca_file = self.ca_file() if self.server_url() else None
+        ca = ['--tlscacert', ca_file] if ca_file and os.path.exists(ca_file) else []
+        server = ['-s', self.server_url()] if self.server_url() else []
+        return [self.binary] + server + ['-d', self.trust_dir] + ca + list(args)
+
+    def for_repository(self, repository):
+        """This client for another repository (its registry's login), with the same passphrases."""
+        if repository == self.repository:
+            return self
+        other = NotaryCLI(self.module, self.passphrases, repository)
+        other._binary, other._server_checked = self._binary, self._server_checked
+        return other
+
+    # ------------------------------------------------------------ reading trust data
+
+    def inspect(self, repository):
+        """What `docker trust inspect` says of repository (Name, SignedTags, Signers, AdministrativeKeys), or None when
+        it has no trust data yet.
+
+        One `notary list`: notary's TUF client fetches every role from the server, verifies it (signatures,
+        thresholds, versions, expiry, the root against the one cached before) and caches it in the trust directory.
+        The data is then read from that cache, each file checked to be the one the verified snapshot names
+        (_parsers.inspect_data): a role notary skipped is left out.
+
+        The server is checked (reachable, healthy, its TLS verified with the CA) on first contact, when the trust
+        directory has no cache for the repository yet, and whenever notary fails or falls back to its cache, to tell
+        an unreachable server from a mismatched cache."""
+        self.need_server()
+        notary = self.for_repository(repository)
+        if not os.path.isdir(os.path.join(self.trust_dir, 'tuf', repository)):
+            notary.check_server()
+        rc, out, err = notary.run(['list', repository])
+        if rc == 0 and fell_back_to_cache(err):
+            last = last_line(err, prefer='could not reach')
+            try:
+                notary.check_server()
+            except TrustError as exc:
+                raise TrustError('%s (the notary CLI fell back to cached trust data for %s: %s)' % (exc, repository, last))
+            raise TrustError('the notary CLI got no fresh trust data for %s from the notary server and fell back to '
+                             'its cache in %s/tuf/%s, though the server\'s health check passes: the server notices a '
+                             'failed database only after a while (retry), or it was reset and has no trust data that '
+                             'matches the cache (then remove that cache directory): %s'
+                             % (repository, self.trust_dir, repository, last))
+        if rc == 0:
+            return inspect_data(repository, self.cached_metadata(repository))
+        message = '%s\n%s' % (out.strip(), err.strip())
+        kind = inspect_failure(rc, message)
+        if kind == 'expired':
+            raise TrustError('the trust data of %s has expired, the notary CLI refuses it: %s (renew it with '
+                             'dct.trust_stack.trust_renew)' % (repository, '; '.join(expired_lines(message))), expired=True)
+        if kind == 'no_trust_data':
+            # the server has none for it, or the front does not let this user read it: ask the server (its health,
+            # then the repository's root as this user) before calling it new
+            notary.check_server()
+            notary.check_readable(repository)
+            return None
+        if kind == 'refused':
+            raise TrustError(refusal(self.credentials(repository), repository, last_line(message)))
+        if kind == 'untrusted':
+            raise TrustError('the notary server for %s is not trusted: %s (install the stack CA under '
+                             '%s/tls/<server host:port>/ca.crt)' % (repository, last_line(message), self.config_dir))
+        if kind == 'unreachable':
+            raise TrustError('the notary server for %s is unreachable: %s' % (repository, last_line(message)))
+        raise TrustError('notary list %s failed: %s [%s]' % (repository, last_line(message), notary.health_report()))
 
     def root_metadata(self, gun):
         """The signed part of the repository's root.json on the server; TrustError when it has no trust data."""
@@ -248,13 +285,61 @@ class NotaryCLI(CLIClient):
             raise TrustError('%s has no trust data on %s yet: sign a tag first' % (gun, self.server_url()))
         return root
 
+    def cached_metadata(self, gun):
+        """{role: (raw bytes, parsed JSON)} of every metadata file notary cached for gun."""
+        base = os.path.join(self.trust_dir, 'tuf', gun, 'metadata')
+        found = {}
+        for top, dummy, files in os.walk(base):
+            for name in files:
+                if name.endswith('.json'):
+                    path = os.path.join(top, name)
+                    role = os.path.relpath(path, base)[:-len('.json')].replace(os.sep, '/')
+                    with open(path, 'rb') as handle:
+                        raw = handle.read()
+                    try:
+                        found[role] = (hashlib.sha256(raw).hexdigest(), json.loads(raw.decode('utf-8')))
+                    except ValueError:
+                        continue
+        return found
+
+    # ------------------------------------------------------------ changing trust data
+
     def change(self, gun, steps, what, retries=0):
         """Stage each notary command of steps, then publish, tried again up to retries more times when the server
         refused it (_staging.publish); on a failure drop what was staged and raise. Return how many publishes were
         refused before the one that went through."""
+        self.need_server()
+        self.run(['reset', '--all', gun])  # what an interrupted run staged is not ours to publish
         for args in steps:
             rc, out, err = self.run(args)
             if rc != 0:
                 self.run(['reset', '--all', gun])
                 self.fail_on(rc, out, err, '%s (notary %s)' % (what, ' '.join(args[:2])))
         return publish(self, gun, retries, what=what)
+
+    def initialize(self, gun):
+        """Make gun's trust data as `docker trust` does: the first root key of the trust directory (or a new one), a
+        new targets key, and the snapshot key managed by the server. notary init keeps the snapshot key here, so it is
+        handed to the server at once (`notary key rotate -r`, which publishes)."""
+        rc, out, err = self.run(['init', '--publish', gun])
+        self.fail_on(rc, out, err, 'initializing %s (notary init)' % gun)
+        rc, out, err = self.run(['key', 'rotate', gun, 'snapshot', '--server-managed'])
+        self.fail_on(rc, out, err, 'initializing %s: handing its snapshot key to the server (notary key rotate)' % gun)
+
+    def generate_key(self, role):
+        """A new ECDSA key of role (a signer's name) in the trust directory, encrypted with the delegation passphrase,
+        as `docker trust key generate` makes it; return its key ID."""
+        rc, out, err = self.run(['key', 'generate', 'ecdsa', '--role', role])
+        self.fail_on(rc, out, err, 'generating a key for %s (notary key generate)' % role)
+        return out.strip().rpartition(' ')[2]
+
+    def import_key(self, role, pem):
+        """Put the private key pem (bytes, not encrypted) into the trust directory as role's key, encrypted with the
+        delegation passphrase, as `docker trust key load` does. The key reaches notary on its standard input, never in
+        a file or on its command line."""
+        rc, out, err = module_runner(self.module)(
+            timed(self.command(['key', 'import', '/dev/stdin', '--role', role]), self.timeout()),
+            self.environment(), data=pem)
+        if rc == TIMED_OUT:
+            raise self.timed_out(['key', 'import'])
+        self.fail_on(rc, out, err, 'loading the key of %s (notary key import)' % role)

@@ -83,14 +83,15 @@ def last_line(message, prefer=None):
 
 def expired_lines(message):
     """The distinct messages of the lines of message that say metadata expired (empty: none does)."""
-    return sorted(set(LOG_LINE_RE.sub(r'\g<msg>', line.strip()) for line in (message or '').splitlines()
-                      if METADATA_EXPIRED_RE.search(line)))
+    lines = (LOG_LINE_RE.sub(r'\g<msg>', line.strip()) for line in (message or '').splitlines()
+             if METADATA_EXPIRED_RE.search(line))
+    return sorted(set(line[len('* fatal:'):].strip() if line.startswith('* fatal:') else line for line in lines))
 
 
 def inspect_failure(rc, message):
-    """What a `docker trust inspect` that printed message (and exited rc) means: 'expired', 'no_trust_data' (which the
-    CLI also says when it cannot reach or trust the server, or may not read: ask the server), 'refused',
-    'no_trust_command', 'untrusted', 'unreachable', or None (unknown)."""
+    """What a `notary list` (or `docker trust inspect`) that printed message and exited rc means: 'expired',
+    'no_trust_data' (which the docker CLI also says when it cannot reach or trust the server, or may not read: ask
+    the server), 'refused', 'untrusted', 'unreachable', or None (unknown)."""
     lowered = message.lower()
     if rc != 0 and METADATA_EXPIRED_RE.search(message):
         return 'expired'
@@ -98,8 +99,6 @@ def inspect_failure(rc, message):
         return 'no_trust_data'
     if is_refusal(message):
         return 'refused'
-    if 'is not a docker command' in lowered or 'unknown command' in lowered:
-        return 'no_trust_command'
     if any(sign in lowered for sign in UNTRUSTED_SIGNS):
         return 'untrusted'
     if any(sign in lowered for sign in UNREACHABLE_SIGNS):

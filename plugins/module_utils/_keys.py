@@ -251,3 +251,35 @@ def check_root_passphrase(module, trust_dir, passphrase, repository):
                 '%s has no trust data yet, and docker trust initializes a new repository with the root key already in '
                 '%s (key ID %s), but root_passphrase does not decrypt it: give that key\'s passphrase as '
                 'root_passphrase, or a separate config_dir to start a fresh root key' % (repository, private, key_id))
+
+
+def public_key_pem(module, path, passphrase, role):
+    """The public key of the private key file path (in a trust directory) as `docker trust key generate` writes it:
+    a PUBLIC KEY PEM block with a "role: <role>" header."""
+    private = decrypt_private_key(module, path, passphrase)
+    if private is None:
+        raise TrustError('openssl is needed to read the generated key %s (Debian package openssl)' % path)
+    serialization = _crypto()[1]
+    key = serialization.load_pem_private_key(private, password=None)
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    body = base64.encodebytes(der).decode('ascii')
+    return ('-----BEGIN PUBLIC KEY-----\nrole: %s\n\n%s-----END PUBLIC KEY-----\n' % (role, body)).encode('ascii')
+
+
+def unencrypted_pem(module, data, passphrase):
+    """data (a PEM private key) decrypted with passphrase, as `docker trust key load` decrypts a key it loads (so that
+    the trust directory's copy is encrypted with the signer's passphrase); data itself when it is not encrypted.
+    openssl decrypts it, the passphrase in its environment only."""
+    blocks = list(_pem_blocks(data))
+    if not blocks:
+        raise TrustError('no PEM block found')
+    if blocks[0][0] != 'ENCRYPTED PRIVATE KEY' and 'ENCRYPTED' not in pem_headers(data).get('Proc-Type', ''):
+        return data
+    openssl = module.get_bin_path('openssl')
+    if not openssl:
+        raise TrustError('openssl is needed to decrypt an encrypted key (Debian package openssl)')
+    rc, out, err = module.run_command([openssl, 'pkey', '-passin', 'env:DCT_KEY_PASSPHRASE'], data=data, binary_data=True,
+                                      environ_update={'DCT_KEY_PASSPHRASE': passphrase or ''})
+    if rc != 0:
+        raise TrustError('cannot decrypt the key: wrong passphrase? (openssl: %s)' % err.strip().splitlines()[:1])
+    return out.encode('ascii') if isinstance(out, str) else out

@@ -39,6 +39,9 @@ SERVER_ARGS = dict(
 DOCKER_CLI_ARGS = dict(docker_cli=dict(type='str', default='docker'))
 # dct.trust_stack.trust.notary
 NOTARY_CLI_ARGS = dict(notary_cli=dict(type='str', default='notary'))
+# every module of the action group dct.trust_stack.trust takes these, used or not, so that module_defaults of the
+# group can set them for all (dct.trust_stack.trust.server, dct.trust_stack.trust, dct.trust_stack.trust.notary)
+GROUP_ARGS = dict(SERVER_ARGS, **dict(DOCKER_CLI_ARGS, **NOTARY_CLI_ARGS))
 # dct.trust_stack.trust.publish
 PUBLISH_ARGS = dict(publish_retries=dict(type='int', default=8))
 # the passphrases, one per kind of key (each module documents which it uses and for what)

@@ -7,6 +7,8 @@ line of `docker push`."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import base64
+import binascii
 import re
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
@@ -48,3 +50,79 @@ def pushed(output, tag):
         if match.group('tag') == tag:
             return match.group('hex'), int(match.group('size'))
     raise TrustError('docker push of tag %s did not say which digest it pushed: %s' % (tag, (output or '').strip()[-300:]))
+
+
+RELEASES = 'targets/releases'
+TARGETS = 'targets'
+# docker/cli: the name it shows for a tag that only targets or targets/releases signed
+REPO_ADMIN = 'Repo Admin'
+
+
+def sha256_hex(meta):
+    """The sha256 of a TUF file or target meta entry (base64 in notary's JSON) in hex; '' when it has none."""
+    try:
+        return binascii.hexlify(base64.b64decode((meta.get('hashes') or {}).get('sha256') or '')).decode('ascii')
+    except (ValueError, TypeError):
+        return ''
+
+
+def _consistent(metadata, role, parent_role):
+    """The signed part of role's cached metadata when it is the file the verified parent names (its sha256 in the
+    parent's meta), else None: notary caches a role only after verifying it, and a file another version left behind
+    (a role notary skipped, or one no longer delegated) is not what the server's verified snapshot names."""
+    if role not in metadata or parent_role not in metadata:
+        return None
+    digest, document = metadata[role]
+    listed = ((metadata[parent_role][1].get('signed') or {}).get('meta') or {}).get(role) or {}
+    if (listed.get('hashes') or {}).get('sha256') is not None:
+        if sha256_hex(listed) != digest:
+            return None
+    elif listed.get('version') != (document.get('signed') or {}).get('version'):
+        return None
+    return document.get('signed') or {}
+
+
+def inspect_data(gun, metadata):
+    """What `docker trust inspect` prints for gun (docker/cli's cli/command/trust inspect.go and common.go), from the
+    metadata notary verified and cached ({role: (sha256 hex of the file, its JSON)}), or None when there is none.
+
+    SignedTags: each tag signed in targets or targets/releases with its digest, and as signers every other direct
+    delegation of targets that signed the same digest (none: "Repo Admin"). Signers: each direct delegation but
+    releases, with its key IDs. AdministrativeKeys: the root and targets ("Repository") key IDs of root.json."""
+    if 'root' not in metadata or 'targets' not in metadata:
+        return None
+    root = metadata['root'][1].get('signed') or {}
+    snapshot = _consistent(metadata, 'snapshot', 'timestamp')
+    if snapshot is None:
+        return None
+    targets = _consistent(metadata, TARGETS, 'snapshot') or {}
+    delegations = [role for role in ((targets.get('delegations') or {}).get('roles') or [])
+                   if role.get('name', '').count('/') == 1]
+    signed = {TARGETS: targets.get('targets') or {}}
+    for role in delegations:
+        document = _consistent(metadata, role['name'], 'snapshot')
+        if document is not None:
+            signed[role['name']] = dict((tag, meta) for tag, meta in (document.get('targets') or {}).items()
+                                        if any(tag.startswith(prefix) for prefix in role.get('paths') or []))
+
+    released = {}
+    for role in (TARGETS, RELEASES):
+        for tag, meta in (signed.get(role) or {}).items():
+            released.setdefault((tag, sha256_hex(meta)), [])
+    for role, tags in signed.items():
+        if role in (TARGETS, RELEASES):
+            continue
+        for tag, meta in tags.items():
+            key = (tag, sha256_hex(meta))
+            if key in released:
+                released[key].append(role[len('targets/'):])
+    roles = root.get('roles') or {}
+    return dict(
+        Name=gun,
+        SignedTags=[dict(SignedTag=tag, Digest=hex_digest, Signers=sorted(signers) or [REPO_ADMIN])
+                    for (tag, hex_digest), signers in sorted(released.items())],
+        Signers=[dict(Name=role['name'][len('targets/'):], Keys=[dict(ID=key) for key in role.get('keyids') or []])
+                 for role in sorted(delegations, key=lambda r: r['name'], reverse=True) if role['name'] != RELEASES],
+        AdministrativeKeys=[dict(Name=name, Keys=[dict(ID=key) for key in (roles.get(role) or {}).get('keyids') or []])
+                            for name, role in (('Root', 'root'), ('Repository', 'targets'))],
+    )

@@ -69,19 +69,41 @@ def manifest_digest(repository, tag, ca_file=None, credentials=None, timeout=30)
 def manifest_head(repository, tag, ca_file=None, credentials=None, timeout=30):
     """(digest 'sha256:...', size in bytes) of the manifest (or image index) the registry serves repository:tag
     with now, or None when it has no such tag: what `docker trust sign` records as the target's hash and length."""
+    found = _manifest(repository, tag, ca_file, credentials, timeout, 'HEAD')
+    return found[:2] if found else None
+
+
+def manifest_config(repository, tag, ca_file=None, credentials=None, timeout=30):
+    """(digest 'sha256:...', size, the config digest 'sha256:...' or None for an image index) of the manifest the
+    registry serves repository:tag with now, or None when it has no such tag. An image's config digest is its
+    image ID, so this tells whether the registry's tag holds a given local image."""
+    found = _manifest(repository, tag, ca_file, credentials, timeout, 'GET')
+    if not found:
+        return None
+    try:
+        config = (json.loads(found[2].decode('utf-8')).get('config') or {}).get('digest')
+    except (ValueError, AttributeError):
+        config = None
+    return found[0], found[1], config
+
+
+def _manifest(repository, tag, ca_file, credentials, timeout, method):
+    """(digest, size, body) of the registry's answer to method on repository:tag's manifest; None for a 404."""
     import urllib.error
     import urllib.request
     registry, dummy, path = repository.partition('/')
     if not path or ('.' not in registry and ':' not in registry and registry != 'localhost'):
         raise TrustError('%s names no registry host: reading the registry needs host[:port]/name' % repository)
-    request = urllib.request.Request('https://%s/v2/%s/manifests/%s' % (registry, path, tag), method='HEAD',
+    request = urllib.request.Request('https://%s/v2/%s/manifests/%s' % (registry, path, tag), method=method,
                                      headers={'Accept': ', '.join(MANIFEST_TYPES)})
     if credentials:
         request.add_header('Authorization', 'Basic ' + basic_credentials(credentials))
     opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=ca_file)))
     try:
         with opener.open(request, timeout=timeout) as response:
-            return response.headers.get('Docker-Content-Digest'), int(response.headers.get('Content-Length') or 0)
+            body = response.read()
+            return (response.headers.get('Docker-Content-Digest'), int(response.headers.get('Content-Length') or len(body)),
+                    body)
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             return None

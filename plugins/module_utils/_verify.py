@@ -22,11 +22,9 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._cli import TIMED_
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
 from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import (
     fell_back_to_cache, last_line, notary_list_failure)
-from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import HEX64_RE, parse_list
+from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import HEX64_RE, RELEASES, TARGETS, parse_list
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name, split_reference
 
-RELEASES = 'targets/releases'
-TARGETS = 'targets'
 # a pin's key: a repository (GUN) or a prefix ending in '*', as notary's trust_pinning.certs takes it
 PIN_PATTERN_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9.:_/-]*\*?$|^\*$')
 

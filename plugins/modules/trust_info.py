@@ -12,25 +12,28 @@ module: trust_info
 short_description: Read the Docker Content Trust data of repositories and tags
 version_added: 0.1.0
 description:
-  - Runs C(docker trust inspect) once per repository and returns its signed tags, signers and
-    administrative keys, parsed. Changes nothing, also in check mode.
+  - Reads each repository's trust data once with the notary CLI (C(notary list), whose TUF client fetches and
+    verifies every role into the docker trust directory's cache) and returns its signed tags, signers and
+    administrative keys, as C(docker trust inspect) shows them. Changes nothing, also in check mode. No docker CLI is
+    needed.
   - Reports when each role's metadata expires (root, targets, snapshot, timestamp and every delegation),
     read from the notary server, and which roles are inside I(within_days) or already expired. A repository
-    whose metadata has expired, which the docker CLI refuses, is reported as such (C(expired)), not as an
+    whose metadata has expired, which the notary client refuses, is reported as such (C(expired)), not as an
     error.
   - With I(all_repositories), reads the expiry of every repository on the notary server (its changefeed
-    lists them), without running the docker CLI; this is the expiry radar of C(playbooks/expiry_report.yml).
+    lists them), without running a CLI; this is the expiry radar of C(playbooks/expiry_report.yml).
 author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
   - dct.trust_stack.trust
   - dct.trust_stack.trust.server
+  - dct.trust_stack.trust.notary
   - dct.trust_stack.attributes
 options:
   images:
     description:
       - Repositories (C(localhost:5000/team/app)) or tags (C(localhost:5000/team/app:1.0)) to read.
-      - Tags of one repository share one C(docker trust inspect) call.
+      - Tags of one repository share one C(notary list) call.
       - One of I(images), I(repository) or I(all_repositories) is required.
     type: list
     elements: str
@@ -49,7 +52,7 @@ options:
   all_repositories:
     description:
       - Read every repository the notary server has trust data for, from its changefeed, and report
-        only their expiry (no C(docker trust inspect), no signed tags). Needs the credentials of an
+        only their expiry (no C(notary list), no signed tags). Needs the credentials of an
         administrator of every repository for I(registry) in C(<config_dir>/config.json) (the front lets only
         them read the whole changefeed).
     type: bool
@@ -64,7 +67,7 @@ options:
   expiry:
     description:
       - Whether to read each role's expiry from the notary server (one request per role). C(false) runs
-        only C(docker trust inspect).
+        only C(notary list).
     type: bool
     default: true
     version_added: 0.7.0
@@ -117,7 +120,7 @@ repositories:
       type: dict
     root_key_ids:
       description:
-        - The root key IDs of C(root.json)'s root role, as verified by the docker CLI, which is what notary's trust pinning
+        - The root key IDs of C(root.json)'s root role, as verified by the notary CLI, which is what notary's trust pinning
           compares. Give them to P(dct.trust_stack.trust_client#role) (C(trust_client_trust_pins)),
           M(dct.trust_stack.trust_pull) and the P(dct.trust_stack.trusted_digest#lookup) lookup as C(pins).
       type: list
@@ -128,7 +131,7 @@ repositories:
       elements: str
     expired:
       description:
-        - Whether the docker CLI refused the repository because its metadata has expired; C(error) says
+        - Whether the notary client refused the repository because its metadata has expired; C(error) says
           what it said, and C(signed_tags) and C(signers) are empty.
       type: bool
     expiry:
@@ -185,9 +188,9 @@ expiry_summary:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, run_module
-from ansible_collections.dct.trust_stack.plugins.module_utils._options import DOCKER_CLI_ARGS, SERVER_ARGS, alias
+from ansible_collections.dct.trust_stack.plugins.module_utils._options import GROUP_ARGS, alias
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import split_reference, split_repository
-from ansible_collections.dct.trust_stack.plugins.module_utils._clients import TrustCLI
+from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI
 from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import signed_tags, signer_keys
 from ansible_collections.dct.trust_stack.plugins.module_utils._expiry import expiry_report, read_roles
 from ansible_collections.dct.trust_stack.plugins.module_utils._verify import cached_root_roles
@@ -200,14 +203,14 @@ def describe(data, trust_dir, repository):
     if not data:
         return dict(NO_TRUST_DATA)
     admin = dict((k['Name'], sorted(key['ID'] for key in k.get('Keys') or [])) for k in data.get('AdministrativeKeys') or [])
-    roles = cached_root_roles(trust_dir, repository)  # the docker CLI just verified and cached it
+    roles = cached_root_roles(trust_dir, repository)  # the notary CLI just verified and cached it
     return dict(exists=True, expired=False, signed_tags=signed_tags(data), signers=signer_keys(data),
                 administrative_keys=admin, root_key_ids=sorted(roles['root']['keyids']),
                 targets_key_ids=sorted(roles['targets']['keyids']), expiry=None)
 
 
 def expired_repository(error, roles):
-    """What is known of a repository the docker CLI refused as expired: its keys as the server serves them."""
+    """What is known of a repository the notary client refused as expired: its keys as the server serves them."""
     return dict(NO_TRUST_DATA, exists=True, expired=True, error=error,
                 root_key_ids=sorted(roles['root']['roles']['root']['keyids']) if roles else [],
                 targets_key_ids=sorted(roles['root']['roles']['targets']['keyids']) if roles else [])
@@ -244,7 +247,7 @@ def run(module):
     p = module.params
     if p['within_days'] < 0:
         raise TrustError('within_days must be 0 or more, not %d' % p['within_days'])
-    cli = TrustCLI(module)
+    cli = NotaryCLI(module)
     given = [name for name in ('images', 'repository', 'all_repositories') if p[name]]
     if len(given) > 1:
         raise TrustError('give one of images, repository (with tags) and all_repositories, not %s' % ' and '.join(given))
@@ -253,19 +256,17 @@ def run(module):
     if p['repository']:
         split_repository(p['repository'])  # a clear error for a bad name
         p['images'] = ['%s:%s' % (p['repository'], tag) for tag in p['tags']] or [p['repository']]
+    cli.need_server()
     if p['all_repositories']:
         if not p['registry']:
             raise TrustError('all_repositories needs registry: the registry whose administrator credentials in %s/config.json '
                              'read the notary server\'s changefeed' % cli.config_dir)
-        if not cli.server_url():
-            raise TrustError('all_repositories needs the notary server: set the option server (or DOCKER_CONTENT_TRUST_SERVER)')
         wanted = [(gun, gun, None) for gun in cli.repositories(p['registry'])]
     elif not p['images']:
         raise TrustError('one of images, repository (with tags) and all_repositories is required')
     else:
         wanted = [(ref,) + split_reference(ref) for ref in p['images']]
-    if not cli.server_url():
-        p['expiry'] = False  # the docker CLI's default server; nothing to read the metadata from here
+    cli.need_server()
     repositories = {}
     for dummy, repository, dummy_tag in wanted:
         if repository not in repositories:
@@ -291,8 +292,7 @@ def main():
         expiry=dict(type='bool', default=True),
         within_days=alias(dict(type='int', default=90), 'warn_days'),
     )
-    argument_spec.update(SERVER_ARGS)
-    argument_spec.update(DOCKER_CLI_ARGS)
+    argument_spec.update(GROUP_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run_module(module, run)
 

@@ -12,8 +12,10 @@ module: trust_key
 short_description: Load or generate a Docker Content Trust signer key
 version_added: 0.1.0
 description:
-  - Puts a signer's private key into the docker trust directory, either by loading a PEM key
-    (C(docker trust key load)) or by generating one (C(docker trust key generate)).
+  - Puts a signer's private key into the docker trust directory, either by loading a PEM key or by generating one,
+    with the notary CLI (C(notary key import), C(notary key generate)). It is the key file, role and encryption
+    C(docker trust key load) and C(docker trust key generate) make, so C(docker trust) signs with it too. No docker
+    CLI is needed.
   - Computes the key's TUF key ID locally and does nothing when a key with that ID and role is already
     in the trust directory, so a re-run never asks the CLI to change anything.
 author:
@@ -21,6 +23,7 @@ author:
 extends_documentation_fragment:
   - dct.trust_stack.trust
   - dct.trust_stack.trust.server
+  - dct.trust_stack.trust.notary
   - dct.trust_stack.attributes
 options:
   signer:
@@ -94,17 +97,18 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, run_module
-from ansible_collections.dct.trust_stack.plugins.module_utils._options import DOCKER_CLI_ARGS, SERVER_ARGS, alias
+from ansible_collections.dct.trust_stack.plugins.module_utils._options import GROUP_ARGS, alias
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name
-from ansible_collections.dct.trust_stack.plugins.module_utils._keys import key_id_from_file, keys_of_role
-from ansible_collections.dct.trust_stack.plugins.module_utils._clients import TrustCLI
+from ansible_collections.dct.trust_stack.plugins.module_utils._keys import (
+    key_id_from_file, keys_of_role, public_key_pem, unencrypted_pem)
+from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI
 
 
 def run(module):
     p = module.params
     check_signer_name(p['signer'])
-    cli = TrustCLI(module, repository_passphrase=p['signer_passphrase'])
-    before = sorted(keys_of_role(cli.trust_dir, p['signer']))
+    notary = NotaryCLI(module, {'delegation': p['signer_passphrase']})
+    before = sorted(keys_of_role(notary.trust_dir, p['signer']))
     result = dict(changed=False)
 
     if p['generate']:
@@ -117,12 +121,14 @@ def run(module):
             result['changed'] = True
             if os.path.exists(public):
                 raise TrustError('%s exists but its private key is not in %s/private; remove it or load '
-                                 'the private key with src' % (public, cli.trust_dir))
+                                 'the private key with src' % (public, notary.trust_dir))
             if not module.check_mode:
-                cli.ensure_trust_command()
-                rc, out, err = cli.run(['trust', 'key', 'generate', p['signer'], '--dir', p['public_key_dir']])
-                cli.fail_on(rc, out, err, 'docker trust key generate %s' % p['signer'])
-                key_id = key_id_from_file(public)
+                key_id = notary.generate_key(p['signer'])
+                pem = public_key_pem(module, os.path.join(notary.trust_dir, 'private', key_id + '.key'),
+                                     p['signer_passphrase'], p['signer'])
+                fd = os.open(public, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, 'wb') as handle:
+                    handle.write(pem)
     else:
         src = p['src']
         if not os.path.isfile(src):
@@ -135,13 +141,12 @@ def run(module):
         if key_id not in before:
             result['changed'] = True
             if not module.check_mode:
-                cli.ensure_trust_command()
-                rc, out, err = cli.run(['trust', 'key', 'load', '--name', p['signer'], src])
-                cli.fail_on(rc, out, err, 'docker trust key load %s' % src)
+                with open(src, 'rb') as handle:
+                    notary.import_key(p['signer'], unencrypted_pem(module, handle.read(), p['signer_passphrase']))
 
     after = before if not result['changed'] else sorted(set(before) | set([key_id] if key_id else []))
     if result['changed'] and not module.check_mode:
-        after = sorted(keys_of_role(cli.trust_dir, p['signer']))
+        after = sorted(keys_of_role(notary.trust_dir, p['signer']))
     result.update(key_id=key_id, diff=dict(before={p['signer']: before}, after={p['signer']: after}))
     return result
 
@@ -154,8 +159,7 @@ def main():
         public_key_dir=dict(type='path'),
         signer_passphrase=alias(dict(type='str', required=True, no_log=True), 'passphrase'),
     )
-    argument_spec.update(SERVER_ARGS)
-    argument_spec.update(DOCKER_CLI_ARGS)
+    argument_spec.update(GROUP_ARGS)
     module = AnsibleModule(
         argument_spec=argument_spec,
         supports_check_mode=True,

@@ -25,6 +25,7 @@ description:
 author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
+  - dct.trust_stack.trust
   - dct.trust_stack.trust.server
   - dct.trust_stack.trust.notary
   - dct.trust_stack.attributes
@@ -150,7 +151,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, run_module
-from ansible_collections.dct.trust_stack.plugins.module_utils._options import NOTARY_CLI_ARGS, PASSPHRASE_ARGS, SERVER_ARGS
+from ansible_collections.dct.trust_stack.plugins.module_utils._options import GROUP_ARGS, PASSPHRASE_ARGS
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import split_repository
 from ansible_collections.dct.trust_stack.plugins.module_utils._keys import (
     certificate_not_before, local_key_ids, private_keys, put_back_private_keys)
@@ -269,8 +270,7 @@ def main():
         repository_passphrase=PASSPHRASE_ARGS['repository_passphrase'],
         snapshot_passphrase=PASSPHRASE_ARGS['snapshot_passphrase'],
     )
-    argument_spec.update(SERVER_ARGS)
-    argument_spec.update(NOTARY_CLI_ARGS)
+    argument_spec.update(GROUP_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run_module(module, run)
 

@@ -28,6 +28,7 @@ description:
 author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
+  - dct.trust_stack.trust
   - dct.trust_stack.trust.server
   - dct.trust_stack.trust.notary
   - dct.trust_stack.trust.publish
@@ -145,7 +146,7 @@ import datetime
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, publish_retries, run_module
-from ansible_collections.dct.trust_stack.plugins.module_utils._options import NOTARY_CLI_ARGS, PASSPHRASE_ARGS, PUBLISH_ARGS, SERVER_ARGS
+from ansible_collections.dct.trust_stack.plugins.module_utils._options import GROUP_ARGS, PASSPHRASE_ARGS, PUBLISH_ARGS
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import split_repository
 from ansible_collections.dct.trust_stack.plugins.module_utils._keys import (
     local_key_ids, private_keys, put_back_private_keys)
@@ -342,7 +343,7 @@ def main():
         within_days=dict(type='int', default=90),
         roles=dict(type='list', elements='str'),
     )
-    for shared in (PASSPHRASE_ARGS, SERVER_ARGS, NOTARY_CLI_ARGS, PUBLISH_ARGS):
+    for shared in (GROUP_ARGS, PASSPHRASE_ARGS, PUBLISH_ARGS):
         argument_spec.update(shared)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run_module(module, run)

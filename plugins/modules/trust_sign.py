@@ -22,18 +22,21 @@ description:
     M(dct.trust_stack.trust_signer)). The target is the tag, its hash the manifest's digest, its length the
     manifest's size, as C(docker trust sign) records them, so the docker CLI, the notary CLI, the
     P(dct.trust_stack.trusted_digest#lookup) lookup and M(dct.trust_stack.trust_pull) all verify it."
-  - A repository with no trust data yet is initialized the way C(docker trust sign) does it (a signer named after
-    the registry user, a server-managed snapshot); its first tag is signed with C(docker trust sign), the rest in
-    one batch. Add signers first with M(dct.trust_stack.trust_signer) to choose who signs.
+  - A repository with no trust data yet is initialized the way C(docker trust sign) does it (the trust directory's
+    root key or a new one, a server-managed snapshot, and a signer named after the registry user, whose key is the
+    trust directory's or a new one), then every tag is signed in one batch. Add signers first with
+    M(dct.trust_stack.trust_signer) to choose who signs.
   - A publish the notary server refuses because another signer published to the same repository first (notary
     answers 400, or 500 for a database deadlock) is tried again on the newest metadata, up to I(publish_retries)
     more times, so concurrent jobs signing tags of one repository each get theirs signed.
-  - With I(state=absent), a signed tag's signature is revoked with C(docker trust revoke); an unsigned tag is left
-    alone.
-  - Reads the current state with one C(docker trust inspect) per repository, plus one look at the local images of
-    all its tags (one request to the Docker engine's unix socket, or one C(docker image inspect) when the CLI is set
-    to use another engine through C(DOCKER_HOST) or a context), or with I(source=registry) one C(HEAD) of each
-    tag's manifest on the registry.
+  - With I(state=absent), a signed tag's signature is revoked as C(docker trust revoke) does it (C(notary remove)
+    from every role the trust directory can sign, one publish for all); an unsigned tag is left alone.
+  - Reads the current state with one C(notary list) per repository (notary's TUF client verifies what it caches;
+    the signed tags and signers are read from that cache as C(docker trust inspect) shows them), plus one look at
+    the local images of all its tags (docker's engine over its unix socket, else one C(docker image inspect) or
+    C(podman image inspect)), or with I(source=registry) one C(HEAD) of each tag's manifest on the registry.
+  - C(docker trust) is never run, so this works with docker CLI 29, with podman, and with I(source=registry) on a
+    host with no container CLI at all.
 author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
@@ -47,9 +50,10 @@ options:
   source:
     description:
       - What a tag is signed for.
-      - C(local) (the default) the local image of that name in the Docker engine the docker CLI uses; each tag to
-        sign is pushed first with C(docker push) (content trust off, several at once) and signed for the digest
-        and size the push reports.
+      - C(local) (the default) the local image of that name in the image store of I(docker_cli) (docker's engine,
+        or podman's storage); each tag to sign is pushed first with C(docker push) or C(podman push) (content
+        trust off, several at once) and signed for the digest and size of the pushed manifest (what C(docker push)
+        reports; with podman, what the registry serves after the push).
       - C(registry) what the registry serves for the tag now (its manifest, or its image index for a multi-arch
         image), read with the registry credentials C(docker login) stored in I(config_dir) and the CA in
         C(/etc/docker/certs.d/<registry>/ca.crt); nothing is pushed and no local image is needed. The repository
@@ -144,16 +148,21 @@ publish_refusals:
   sample: 0
 '''
 
+import os
+import shutil
+import tempfile
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, publish_retries, run_module
 from ansible_collections.dct.trust_stack.plugins.module_utils._options import (
-    DOCKER_CLI_ARGS, NOTARY_CLI_ARGS, PASSPHRASE_ARGS, PUBLISH_ARGS, SERVER_ARGS, TARGET_ARGS, TARGET_RULES)
+    GROUP_ARGS, PASSPHRASE_ARGS, PUBLISH_ARGS, TARGET_ARGS, TARGET_RULES)
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name, requested_tags
-from ansible_collections.dct.trust_stack.plugins.module_utils._keys import check_root_passphrase, check_signer_key
-from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI, TrustCLI
+from ansible_collections.dct.trust_stack.plugins.module_utils._keys import (
+    check_root_passphrase, check_signer_key, keys_of_role, public_key_pem)
+from ansible_collections.dct.trust_stack.plugins.module_utils._clients import ContainerCLI, NotaryCLI
 from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import explain_sign_failure
-from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import signed_tags
+from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import RELEASES, signed_tags
 from ansible_collections.dct.trust_stack.plugins.module_utils._registry import manifest_head, registry_ca
 from ansible_collections.dct.trust_stack.plugins.module_utils._staging import (
     cached_targets, signable_roles, stage_and_publish)
@@ -169,7 +178,10 @@ class TrustSign(object):
         self.signer = p['signer']
         if self.signer:
             check_signer_name(self.signer)
-        self.cli = TrustCLI(module, root_passphrase=p['root_passphrase'], repository_passphrase=p['repository_passphrase'])
+        self.cli = ContainerCLI(module)
+        passphrase = p['repository_passphrase']
+        self.notary = NotaryCLI(module, dict(root=p['root_passphrase'], targets=passphrase, snapshot=passphrase,
+                                             delegation=p['signer_passphrase'] or passphrase), self.repository)
         self.signer_passphrase = p['signer_passphrase'] or p['repository_passphrase']
         self.registry_digests = {}  # source=registry: {tag: (hex, size)}
 
@@ -215,12 +227,12 @@ class TrustSign(object):
     def roles(self, tags):
         """{tag: the roles docker trust sign would sign it into}; TrustError before any change when there are none,
         or when signer is not among them."""
-        found = signable_roles(cached_targets(self.cli.trust_dir, self.repository), self.cli.trust_dir, tags)
+        found = signable_roles(cached_targets(self.notary.trust_dir, self.repository), self.notary.trust_dir, tags)
         for tag in tags:
             roles = found[tag]
             if not roles:
                 raise TrustError('the trust directory %s holds no key of a delegation of %s that may sign tag %s: add a '
-                                 'signer with dct.trust_stack.trust_signer' % (self.cli.trust_dir, self.repository, tag))
+                                 'signer with dct.trust_stack.trust_signer' % (self.notary.trust_dir, self.repository, tag))
             if self.signer and 'targets/%s' % self.signer not in roles:
                 raise TrustError('signer "%s" cannot sign %s:%s: it is not a delegation of the repository, or its paths '
                                  'leave the tag out (the trust directory can sign into: %s)'
@@ -229,22 +241,43 @@ class TrustSign(object):
 
     def fail(self, what, message, done):
         raise TrustError('%s%s: %s' % (what, ' (after %d done, see actions)' % len(done) if done else '',
-                                       explain_sign_failure(message, self.signer, self.cli, self.repository)),
+                                       explain_sign_failure(message, self.signer, self.notary, self.repository)),
                          changed=bool(done), actions=done)
+
+    def initialize(self):
+        """Make the repository's trust data as `docker trust sign` does for a repository that has none: initialized,
+        and a signer named after the registry user (its key the trust directory's, else a new one) added to
+        targets/releases and targets/<user>. Return the action done."""
+        credentials = self.cli.credentials(self.repository)
+        if not credentials:
+            raise TrustError('%s has no trust data yet, and docker trust names its first signer after the registry user, '
+                             'but %s/config.json has no login for its registry: docker login, or add a signer with '
+                             'dct.trust_stack.trust_signer first' % (self.repository, self.cli.config_dir))
+        user = credentials[0]
+        check_signer_name(user)
+        self.notary.initialize(self.repository)
+        held = sorted(keys_of_role(self.notary.trust_dir, user))
+        key_id = held[0] if held else self.notary.generate_key(user)
+        workdir = tempfile.mkdtemp(prefix='dct-signer-', dir=self.module.tmpdir)
+        try:
+            public = os.path.join(workdir, user + '.pub')
+            with open(public, 'wb') as handle:
+                handle.write(public_key_pem(self.module, os.path.join(self.notary.trust_dir, 'private', key_id + '.key'),
+                                            self.signer_passphrase, user))
+            self.notary.change(self.repository, [['delegation', 'add', '--all-paths', self.repository, role, public]
+                                                 for role in ('targets/' + user, RELEASES)],
+                               'adding signer %s to %s' % (user, self.repository), self.retries)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return 'initialize %s with signer %s' % (self.repository, user)
 
     def sign(self, tags, roles):
         """Sign tags (in the order asked) into roles ({tag: roles}, None for a repository with no trust data yet);
         return the actions done and how many publishes were refused."""
         done = []
-        if roles is None:  # docker trust sign makes a new repository the docker way; the other tags in one batch
-            ref = '%s:%s' % (self.repository, tags[0])
-            rc, out, err = self.cli.run(['trust', 'sign', ref])
-            if rc != 0:
-                self.fail('docker trust sign %s failed' % ref, (err or out).strip(), done)
-            done.append('sign %s' % ref)
-            tags = tags[1:]
-            if not tags:
-                return done, 0
+        if roles is None:  # the repository made the docker way first, then every tag in one batch
+            done.append(self.initialize())
+            self.notary.inspect(self.repository)  # a publish does not refresh notary's cache, which roles() reads
             roles = self.roles(tags)
         pushes = []  # what a failed publish leaves done: the pushes
         if self.module.params['source'] == 'registry':
@@ -257,20 +290,34 @@ class TrustSign(object):
                 exc.result['changed'] = bool(exc.result['actions'])
                 raise
             pushes = ['push %s:%s' % (self.repository, t) for t in tags]
-        passphrase = self.module.params['repository_passphrase']
-        notary = NotaryCLI(self.module, dict(targets=passphrase, snapshot=passphrase, delegation=self.signer_passphrase),
-                           self.repository)
         try:
-            refused = stage_and_publish(notary, self.repository, dict((t, digests[t] + (roles[t],)) for t in tags),
+            refused = stage_and_publish(self.notary, self.repository, dict((t, digests[t] + (roles[t],)) for t in tags),
                                         self.retries)
         except TrustError as exc:
             self.fail('signing %d tags of %s failed, none of them is signed' % (len(tags), self.repository),
                       str(exc), done + pushes)
         return done + ['sign %s:%s' % (self.repository, t) for t in tags], refused
 
+    def revoke(self, tags, done):
+        """Revoke tags as `docker trust revoke` does: remove each from every role the trust directory can sign it in,
+        then one publish. Return how many publishes were refused."""
+        roles = signable_roles(cached_targets(self.notary.trust_dir, self.repository), self.notary.trust_dir, tags)
+        steps = []
+        for tag in tags:
+            if not roles[tag]:
+                raise TrustError('cannot revoke %s:%s: the trust directory %s holds no key of a role that signed it'
+                                 % (self.repository, tag, self.notary.trust_dir), changed=bool(done), actions=done)
+            delegated = [role for role in roles[tag] if role != 'targets']
+            steps.append(['remove', self.repository, tag] + (['--roles', ','.join(delegated)] if delegated else []))
+        try:
+            return self.notary.change(self.repository, steps, 'revoking %s of %s' % (', '.join(tags), self.repository),
+                                      self.retries)
+        except TrustError as exc:
+            self.fail('revoking %s failed' % ', '.join('%s:%s' % (self.repository, t) for t in tags), str(exc), done)
+
     def run(self):
         state = self.module.params['state']
-        data = self.cli.inspect(self.repository)
+        data = self.notary.inspect(self.repository)
         before = signed_tags(data)
         if state == 'present' and data is None and self.module.params['source'] == 'registry':
             raise TrustError('%s has no trust data yet: source=registry signs repositories that have it; add a signer '
@@ -287,26 +334,24 @@ class TrustSign(object):
             elif current is not None:
                 actions.append(('revoke', ref, 'signed'))
         to_sign = [ref.rsplit(':', 1)[1] for verb, ref, dummy in actions if verb == 'sign']
+        to_revoke = [ref.rsplit(':', 1)[1] for verb, ref, dummy in actions if verb == 'revoke']
         if self.signer and to_sign:
-            check_signer_key(self.module, self.cli.trust_dir, self.signer, self.signer_passphrase)
+            check_signer_key(self.module, self.notary.trust_dir, self.signer, self.signer_passphrase)
         if data is None and actions:  # the first signature initializes the repository
-            check_root_passphrase(self.module, self.cli.trust_dir, self.module.params['root_passphrase'], self.repository)
+            check_root_passphrase(self.module, self.notary.trust_dir, self.module.params['root_passphrase'], self.repository)
         # which roles each tag goes into (check mode too): an error now, before the first push, when one cannot be signed
         roles = self.roles(to_sign) if to_sign and data is not None else None
         refused = 0
         if actions and not self.module.check_mode:
-            self.cli.check_server()  # a clear error before the first change when the server is unhealthy
+            self.notary.check_server()  # a clear error before the first change when the server is unhealthy
             done = []
             if to_sign:
                 done, refused = self.sign(to_sign, roles)
-            for verb, ref, dummy in actions:
-                if verb == 'revoke':
-                    rc, out, err = self.cli.run(['trust', 'revoke', '--yes', ref])
-                    if rc != 0:
-                        self.fail('docker trust revoke %s failed' % ref, (err or out).strip(), done)
-                    done.append('revoke %s' % ref)
+            if to_revoke:
+                refused += self.revoke(to_revoke, done)
+                done += ['revoke %s:%s' % (self.repository, t) for t in to_revoke]
             try:
-                after = signed_tags(self.cli.inspect(self.repository))
+                after = signed_tags(self.notary.inspect(self.repository))
             except TrustError as exc:
                 raise TrustError('%s published, but reading the trust data back failed (after %d done, see actions): %s'
                                  % (self.repository, len(done), exc), changed=True, actions=done)
@@ -336,7 +381,7 @@ def main():
         repository_passphrase=PASSPHRASE_ARGS['repository_passphrase'],
         signer_passphrase=PASSPHRASE_ARGS['signer_passphrase'],
     )
-    for shared in (PUBLISH_ARGS, TARGET_ARGS, SERVER_ARGS, DOCKER_CLI_ARGS, NOTARY_CLI_ARGS):
+    for shared in (GROUP_ARGS, PUBLISH_ARGS, TARGET_ARGS):
         argument_spec.update(shared)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **TARGET_RULES)
     run_module(module, lambda m: TrustSign(m).run())

@@ -13,12 +13,14 @@ short_description: Add or remove a signer (delegation) of a repository's Docker 
 version_added: 0.1.0
 description:
   - Makes the signer I(signer) of I(repository) hold exactly the keys in I(keys) (I(state=present)), or
-    removes it (I(state=absent)). A new signer is added with C(docker trust signer add); key changes and
-    removals are made with the notary CLI on the same trust directory (C(notary delegation), C(notary witness),
-    C(notary publish); C(docker trust signer remove) of docker CLI 28 reports success and removes nothing).
-  - Compares the TUF key IDs of I(keys), computed locally, with what C(docker trust inspect) shows, and
-    publishes nothing when they already match.
-  - A repository with no trust data yet is initialized first (root and repository passphrases needed).
+    removes it (I(state=absent)), with the notary CLI on the docker trust directory (C(notary delegation),
+    C(notary witness), C(notary publish)). A new signer is added as C(docker trust signer add) adds it, with roles
+    C(targets/<signer>) and C(targets/releases), each with the keys and every path. No docker CLI is needed.
+  - Compares the TUF key IDs of I(keys), computed locally, with the signers the repository's trust data (read with
+    C(notary list), verified by notary) has, and publishes nothing when they already match.
+  - A repository with no trust data yet is initialized first, as C(docker trust) does it (the trust directory's root
+    key, or a new one; a new targets key; the snapshot key managed by the server); root and repository passphrases
+    needed.
   - B(Replacing a key) (the signer holds a key that is not in I(keys), say a leaked or lost one). The new
     keys are added to the signer and to C(targets/releases), the others removed, and the signer's
     metadata is re-signed with the new key, so every tag the signer had signed stays signed and keeps
@@ -135,15 +137,11 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, publish_retries, run_module
-from ansible_collections.dct.trust_stack.plugins.module_utils._options import (
-    DOCKER_CLI_ARGS, NOTARY_CLI_ARGS, PASSPHRASE_ARGS, PUBLISH_ARGS, SERVER_ARGS, alias)
+from ansible_collections.dct.trust_stack.plugins.module_utils._options import GROUP_ARGS, PASSPHRASE_ARGS, PUBLISH_ARGS, alias
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name, split_repository
 from ansible_collections.dct.trust_stack.plugins.module_utils._keys import check_root_passphrase, key_id_from_file, keys_of_role
-from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI, TrustCLI
-from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import signed_tags, signer_keys
-
-
-RELEASES = 'targets/releases'
+from ansible_collections.dct.trust_stack.plugins.module_utils._clients import NotaryCLI
+from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import RELEASES, signed_tags, signer_keys
 
 
 def plan(module, repository, data, current, notary, aliases):
@@ -196,6 +194,8 @@ def plan(module, repository, data, current, notary, aliases):
         check_root_passphrase(module, notary.trust_dir, p['root_passphrase'], repository)
         actions.append('initialize %s' % repository)
     actions.append('add signer %s with %s' % (p['signer'], ', '.join(sorted(ids[0][:12] for ids in aliases))))
+    # what `docker trust signer add` stages: the signer's role and targets/releases, each with the keys, every path
+    adding = [['delegation', 'add', '--all-paths', repository, r] + list(p['keys']) for r in (role, RELEASES)]
     # a signer removed earlier left its metadata on the server; its version must go on, its tags must not
     # come back: take them out of the signer's role and releases
     # (a role the snapshot does not list never existed: notary-server 0.7 answers 500, not 404, for its metadata)
@@ -208,7 +208,7 @@ def plan(module, repository, data, current, notary, aliases):
         for t in stale_tags:
             steps += [['remove', repository, t, '--roles', r] for r in (role, RELEASES)]
         actions.append('clear what the removed signer %s had signed: %s' % (p['signer'], ', '.join(stale_tags) or '-'))
-    return actions, steps, []
+    return actions, adding + steps, []
 
 
 def run(module):
@@ -222,10 +222,10 @@ def run(module):
                 raise TrustError('key file %s does not exist' % path)
             aliases.append(key_id_from_file(path, aliases=True))
 
-    cli = TrustCLI(module, root_passphrase=p['root_passphrase'], repository_passphrase=p['repository_passphrase'])
     passphrase = p['repository_passphrase']
-    notary = NotaryCLI(module, {'targets': passphrase, 'snapshot': passphrase, 'delegation': passphrase}, repository)
-    data = cli.inspect(repository)
+    notary = NotaryCLI(module, {'root': p['root_passphrase'], 'targets': passphrase, 'snapshot': passphrase,
+                                'delegation': passphrase}, repository)
+    data = notary.inspect(repository)
     current = signer_keys(data).get(p['signer'], [])
     actions, steps, tags = plan(module, repository, data, current, notary, aliases)
     refused = 0
@@ -233,17 +233,12 @@ def run(module):
     if actions and not module.check_mode:
         if not passphrase:
             raise TrustError('changing the signers of %s needs repository_passphrase' % repository)
-        cli.check_server()  # a clear error before the first change when the server is unhealthy
-        if p['state'] == 'present' and not current:
-            args = ['trust', 'signer', 'add']
-            for path in p['keys']:
-                args += ['--key', path]
-            rc, out, err = cli.run(args + [p['signer'], repository])
-            cli.fail_on(rc, out, err, 'docker trust signer add %s %s' % (p['signer'], repository))
-        if steps:
-            refused = notary.change(repository, steps, 'changing signer %s of %s' % (p['signer'], repository),
-                                    publish_retries(p))
-        after = signer_keys(cli.inspect(repository)).get(p['signer'], [])
+        notary.check_server()  # a clear error before the first change when the server is unhealthy
+        if data is None:
+            notary.initialize(repository)
+        refused = notary.change(repository, steps, 'changing signer %s of %s' % (p['signer'], repository),
+                                publish_retries(p))
+        after = signer_keys(notary.inspect(repository)).get(p['signer'], [])
     elif actions and p['state'] == 'present':
         after = sorted(set(ids[0] for ids in aliases))
     elif p['state'] == 'present':
@@ -265,7 +260,7 @@ def main():
         root_passphrase=PASSPHRASE_ARGS['root_passphrase'],
         repository_passphrase=PASSPHRASE_ARGS['repository_passphrase'],
     )
-    for shared in (SERVER_ARGS, DOCKER_CLI_ARGS, NOTARY_CLI_ARGS, PUBLISH_ARGS):
+    for shared in (GROUP_ARGS, PUBLISH_ARGS):
         argument_spec.update(shared)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_if=[('state', 'present', ('keys',))])

@@ -193,18 +193,18 @@ def test_the_upload_is_one_form_file_per_role():
 
 def test_an_expired_repository_is_named_as_such_by_inspect():
     from ansible_collections.dct.trust_stack.plugins.module_utils import _clients
-    cli = _clients.TrustCLI.__new__(_clients.TrustCLI)
-    cli.trust_dir, cli.params = '/nonexistent', {'server': None}
-    err = ('time="2026-12-03T16:51:39Z" level=error msg="Metadata for targets expired"\n'
-           'time="2026-12-03T16:51:39Z" level=error msg="Metadata for targets expired"\n'
-           'no signatures or cannot access localhost:5000/exp/old\n')
-    cli.run = lambda args: (1, '[]', err)
-    cli.check_server = lambda: None
+    notary = _clients.NotaryCLI.__new__(_clients.NotaryCLI)
+    notary.trust_dir, notary.params, notary.repository = '/nonexistent', {'server': 'https://notary:4443'}, None
+    out = '\n* fatal: targets expired at Tue Dec  1 16:51:39 UTC 2026\n'  # what `notary list` prints (tuf/signed/errors.go)
+    notary.run = lambda args, environ=None: (1, out, '')
+    notary.check_server = lambda: None
+    notary.for_repository = lambda repository: notary
     with pytest.raises(TrustError) as caught:
-        cli.inspect('localhost:5000/exp/old')
+        notary.inspect('localhost:5000/exp/old')
     assert caught.value.result == {'expired': True}
-    assert str(caught.value) == ('the trust data of localhost:5000/exp/old has expired, the docker CLI refuses it: '
-                                 'Metadata for targets expired (renew it with dct.trust_stack.trust_renew)')
+    assert str(caught.value) == ('the trust data of localhost:5000/exp/old has expired, the notary CLI refuses it: '
+                                 'targets expired at Tue Dec  1 16:51:39 UTC 2026 (renew it with '
+                                 'dct.trust_stack.trust_renew)')
 
 
 def test_a_window_longer_than_the_lifetime_leaves_a_role_re_signed_today_alone():
