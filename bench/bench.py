@@ -12,7 +12,7 @@ gets the medians and their ratio, with the machine's core count:
      registry's storage ('backup');
   4. trust_client rollout to 20 client containers (clients.yml): first run and re-run;
   5. resolving 20 signed tags: one template with the trusted_digest lookup (pinned, verified by the
-     notary CLI) against 20 docker trust inspect calls;
+     notary CLI) against 20 docker trust inspect calls; 5b. reading them with one trust_info task ('info');
   6. the front's cost: 20 image pushes over the registry API (blob and config uploads, manifest) through the
      lab's front, with credentials, against the same pushes straight to the registry on the backend network.
 The report also quotes what `make test` measured: the load of the faults scenario, and the ha scenario's 4 signers
@@ -271,32 +271,65 @@ def bench_backup():
 RESOLVE_TAGS = 20
 
 
-def bench_resolve():
-    config = signing_client('docker-resolve')
-    repo = 'localhost:5000/bench/resolve-%d' % int(time.time())
-    tags = ['r%02d' % i for i in range(1, RESOLVE_TAGS + 1)]
+def signed_repository(name, prefix):
+    """(docker config, repository, tags): RESOLVE_TAGS tags of a new repository signed with bench/sign.yml."""
+    config = signing_client('docker-' + name)
+    repo = 'localhost:5000/bench/%s-%d' % (name, int(time.time()))
+    tags = ['%s%02d' % (prefix, i) for i in range(1, RESOLVE_TAGS + 1)]
     sh(' && '.join('docker tag localhost:5000/bench/base:1 %s:%s' % (repo, t) for t in tags))
     sh(['ansible-playbook', 'bench/sign.yml', '-e', json.dumps({
         'bench_repository': repo, 'bench_tags': tags, 'bench_config': config, 'bench_server': LAB_SERVER})])
+    return config, repo, tags
+
+
+def against_inspect_loop(name, playbook, task, extra, config, repo, tags, before_each=None):
+    """RUNS times, the sides alternating: playbook's task (as profile_tasks times it; the whole playbook too) against
+    a shell loop of docker trust inspect of each tag. {'module', 'module (playbook)', 'loop'} and before_each's."""
+    results = {'module': [], 'module (playbook)': [], 'loop': []}
+    for run in range(RUNS):
+        for side in (['module', 'loop'] if run % 2 == 0 else ['loop', 'module']):
+            if before_each:
+                for key, seconds in before_each().items():
+                    results.setdefault(key, []).append(seconds)
+            if side == 'module':
+                seconds, out = sh(['ansible-playbook', playbook, '-e', json.dumps(extra)],
+                                  env={'ANSIBLE_CALLBACKS_ENABLED': 'ansible.posix.profile_tasks'})
+                results['module (playbook)'].append(seconds)
+                seconds = float(re.search(r'%s -+ ([0-9.]+)s' % task, out).group(1))
+            else:
+                seconds, dummy = sh('for t in %s; do docker trust inspect %s:$t >/dev/null; done' % (' '.join(tags), repo),
+                                    env=trust_env(config))
+            results[side].append(seconds)
+            log('%s run %d %s: %.2f s' % (name, run + 1, side, seconds))
+    return results
+
+
+def bench_resolve():
+    """5: one trusted_digest lookup of 20 tags, pinned, against 20 docker trust inspect calls."""
+    config, repo, tags = signed_repository('resolve', 'r')
     inspect = json.loads(sh(['docker', 'trust', 'inspect', repo], env=trust_env(config))[1])[0]
     root = [k['Keys'][0]['ID'] for k in inspect['AdministrativeKeys'] if k['Name'] == 'Root']
     extra = {'bench_refs': ['%s:%s' % (repo, t) for t in tags], 'bench_server': LAB_SERVER,
              'bench_ca': os.path.join(LAB_STATE, 'pki', 'ca.crt'), 'bench_trust_dir': os.path.join(WORK, 'lookup-cache'),
              'bench_pins': {repo: root}}
-    results = {'lookup': [], 'lookup (playbook)': [], 'loop': []}
-    for run in range(RUNS):
-        for side in (['lookup', 'loop'] if run % 2 == 0 else ['loop', 'lookup']):
-            if side == 'lookup':
-                seconds, out = sh(['ansible-playbook', 'bench/resolve.yml', '-e', json.dumps(extra)],
-                                  env={'ANSIBLE_CALLBACKS_ENABLED': 'ansible.posix.profile_tasks'})
-                results['lookup (playbook)'].append(seconds)
-                seconds = float(re.search(r'Resolve the tags -+ ([0-9.]+)s', out).group(1))
-            else:
-                seconds, dummy = sh('for t in %s; do docker trust inspect %s:$t >/dev/null; done' % (' '.join(tags), repo),
-                                    env=trust_env(config))
-            results[side].append(seconds)
-            log('resolve run %d %s: %.2f s' % (run + 1, side, seconds))
-    return results
+    found = against_inspect_loop('resolve', 'bench/resolve.yml', 'Resolve the tags', extra, config, repo, tags)
+    return {'lookup': found['module'], 'lookup (playbook)': found['module (playbook)'], 'loop': found['loop']}
+
+
+def bench_info():
+    """5b: trust_info on 20 signed tags of one repository (one notary list) against 20 docker trust inspect calls; and
+    the CLI call each side makes per repository, one notary list against one docker trust inspect."""
+    config, repo, tags = signed_repository('info', 'i')
+    with open(os.path.join(config, 'config.json')) as handle:
+        auth = json.load(handle)['auths']['localhost:5000']['auth']
+    notary_list = ['notary', '-s', LAB_SERVER, '-d', os.path.join(config, 'trust'), '--tlscacert',
+                   os.path.join(config, 'tls', 'localhost:4443', 'ca.crt'), 'list', repo]
+
+    def one_call_each():
+        return {'notary list': sh(notary_list, env={'NOTARY_AUTH': auth})[0],
+                'docker trust inspect': sh(['docker', 'trust', 'inspect', repo], env=trust_env(config))[0]}
+    extra = {'bench_repository': repo, 'bench_tags': tags, 'bench_config': config, 'bench_server': LAB_SERVER}
+    return against_inspect_loop('info', 'bench/info.yml', 'Read the tags', extra, config, repo, tags, one_call_each)
 
 
 # ---------------------------------------------------------------- 6. the front's cost per push
@@ -391,7 +424,7 @@ def bench_clients():
 
 # ---------------------------------------------------------------- the report
 
-def write_report(deploy, site, sign, clients, measured, resolve=None, front=None, scale=None, backup=None):
+def write_report(deploy, site, sign, clients, measured, resolve=None, front=None, scale=None, backup=None, info=None):
     cores = os.cpu_count()
     d_col, d_sh = median(deploy['collection']), median(deploy['shell'])
     s_med = median(site[0])
@@ -442,6 +475,15 @@ def write_report(deploy, site, sign, clients, measured, resolve=None, front=None
                      'one trusted_digest lookup, pinned (whole playbook: %.1f s)' % median(resolve['lookup (playbook)']),
                      '%.2f s' % r_lookup, '%d docker trust inspect' % RESOLVE_TAGS, '%.2f s' % r_loop,
                      '%.2f' % (r_lookup / r_loop), '-'))
+    if info:
+        i_module, i_loop = median(info['module']), median(info['loop'])
+        i_list, i_inspect = median(info['notary list']), median(info['docker trust inspect'])
+        rows.append(('5b. read %d signed tags of one repository' % RESOLVE_TAGS,
+                     'one trust_info task (whole playbook: %.1f s; its notary list: %.3f s)'
+                     % (median(info['module (playbook)']), i_list),
+                     '%.2f s' % i_module, '%d docker trust inspect (one: %.3f s)' % (RESOLVE_TAGS, i_inspect),
+                     '%.2f s' % i_loop, '%.2f' % (i_module / i_loop),
+                     'notary list <= one docker trust inspect: %s' % ('met' if i_list <= i_inspect else 'NOT met')))
     if front:
         f_front, f_straight = median(front['front']), median(front['straight'])
         rows.append(('6. %d pushes over the registry API (7 requests each)' % FRONT_PUSHES,
@@ -455,7 +497,7 @@ def write_report(deploy, site, sign, clients, measured, resolve=None, front=None
                      '%.2f s' % b_col, 'mariadb-dump of both databases + tar of the registry', '%.2f s' % b_plain,
                      '%.2f' % (b_col / b_plain), '< 1.5: %s' % ('met' if b_col < 1.5 * b_plain else 'NOT met')))
     raw = {'deploy': deploy, 'site': site[0], 'sign': sign, 'clients': clients, 'resolve': resolve, 'front': front,
-           'scale': scale, 'backup': backup}
+           'scale': scale, 'backup': backup, 'info': info}
     lines = [
         '# Benchmarks',
         '',
@@ -463,7 +505,7 @@ def write_report(deploy, site, sign, clients, measured, resolve=None, front=None
         'alternating, medians shown. Ratios are collection / other side; this machine is noisy, so compare',
         'ratios from one run, not seconds across runs. Measured: %s.' % (', '.join(
             '%s %s' % (part, measured.get(part, 'at an unknown time'))
-            for part in ('deploy', 'site', 'sign', 'scale', 'clients', 'resolve', 'front', 'backup'))),
+            for part in ('deploy', 'site', 'sign', 'scale', 'clients', 'resolve', 'info', 'front', 'backup'))),
         '',
         '| measurement | collection | median | other side | median | ratio | target |',
         '| --- | --- | --- | --- | --- | --- | --- |',
@@ -617,7 +659,7 @@ def ha_section():
 
 def main():
     os.makedirs(WORK, exist_ok=True)
-    only = sys.argv[1:] or ['deploy', 'site', 'sign', 'scale', 'clients', 'resolve', 'front', 'backup']
+    only = sys.argv[1:] or ['deploy', 'site', 'sign', 'scale', 'clients', 'resolve', 'info', 'front', 'backup']
     if only == ['report']:  # rewrite docs/BENCHMARKS.md from the last measurements
         only = []
     cache = os.path.join(WORK, 'results.json')
@@ -629,7 +671,8 @@ def main():
             json.dump(results, handle)
     if all(k in results for k in ('deploy', 'site', 'sign', 'clients')):
         write_report(results['deploy'], results['site'], results['sign'], results['clients'], results.get('measured', {}),
-                     results.get('resolve'), results.get('front'), results.get('scale'), results.get('backup'))
+                     results.get('resolve'), results.get('front'), results.get('scale'), results.get('backup'),
+                     results.get('info'))
 
 
 if __name__ == '__main__':

@@ -8,7 +8,8 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    # The attribute descriptions every trust module shares; each module states its own support.
+    # The attribute descriptions of the modules outside the action group (the group's are in the trust fragment);
+    # each module states its own support.
     DOCUMENTATION = r'''
 attributes:
   check_mode:
@@ -16,8 +17,6 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
   action_group:
-    description: Use C(group/dct.trust_stack.trust) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - dct.trust_stack.trust
+    description: This module is in no action group; C(module_defaults) names it by itself.
+    support: none
 '''

@@ -8,8 +8,31 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
+    # The options every module of the action group dct.trust_stack.trust takes (module_utils._options.GROUP_ARGS), and
+    # its attributes (each module states its check and diff support).
     DOCUMENTATION = r'''
 options:
+  server:
+    description:
+      - URL of the notary server.
+      - Its CA must be at C(<config_dir>/tls/<host:port>/ca.crt), where the docker CLI looks for it too.
+      - Unset, C(DOCKER_CONTENT_TRUST_SERVER) from the environment is used.
+    type: str
+  config_dir:
+    description:
+      - The docker client configuration directory (C(DOCKER_CONFIG)). Trust keys and metadata live
+        in its C(trust/) subdirectory, the notary CA in C(tls/).
+      - Defaults to C(~/.docker) of the user the module runs as.
+    type: path
+  timeout:
+    description:
+      - Seconds after which one CLI call or one request to a server is stopped and the module fails.
+    type: int
+    default: 120
+  notary_cli:
+    description: The notary CLI to run, a name looked up in C(PATH) or a path.
+    type: str
+    default: notary
   docker_cli:
     description:
       - The container CLI that finds local images and pushes them, a name looked up in C(PATH) or a path. C(docker)
@@ -29,38 +52,16 @@ notes:
 requirements:
   - the notary CLI (Debian package C(notary)), 0.6 or later
   - cryptography (Python) and openssl on the managed host
-'''
-
-    # The notary server and the client configuration: every module (dct.trust_stack.trust.server);
-    # the modules that run the docker CLI add DOCUMENTATION above (dct.trust_stack.trust).
-    SERVER = r'''
-options:
-  server:
-    description:
-      - URL of the notary server.
-      - Its CA must be at C(<config_dir>/tls/<host:port>/ca.crt), where the docker CLI looks for it too.
-      - Unset, C(DOCKER_CONTENT_TRUST_SERVER) from the environment is used.
-    type: str
-  config_dir:
-    description:
-      - The docker client configuration directory (C(DOCKER_CONFIG)). Trust keys and metadata live
-        in its C(trust/) subdirectory, the notary CA in C(tls/).
-      - Defaults to C(~/.docker) of the user the module runs as.
-    type: path
-  timeout:
-    description:
-      - Seconds after which one CLI call or one request to a server is stopped and the module fails.
-    type: int
-    default: 120
-'''
-
-    # The modules that run the notary CLI on the docker trust directory (dct.trust_stack.trust.notary).
-    NOTARY = r'''
-options:
-  notary_cli:
-    description: The notary CLI to run, a name looked up in C(PATH) or a path.
-    type: str
-    default: notary
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+  action_group:
+    description: Use C(group/dct.trust_stack.trust) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - dct.trust_stack.trust
 '''
 
     # publish_retries of the modules that publish with the notary CLI

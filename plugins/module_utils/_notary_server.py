@@ -24,7 +24,7 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._registry import b
 
 class ServerClient(object):
     """The docker config directory and its trust directory, the notary server and the CA it is verified with, for a
-    module whose options are those of the dct.trust_stack.trust.server fragment."""
+    module whose options are those of the dct.trust_stack.trust fragment."""
 
     def __init__(self, module):
         self.module = module

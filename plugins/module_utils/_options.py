@@ -29,18 +29,17 @@ def alias(spec, *old_names):
                                     for name in old_names])
 
 
-# dct.trust_stack.trust.server: every module that talks to a notary server
+# every module that talks to a notary server
 SERVER_ARGS = dict(
     server=dict(type='str', fallback=(env_fallback, ['DOCKER_CONTENT_TRUST_SERVER'])),
     config_dir=dict(type='path'),
     timeout=dict(type='int', default=120),
 )
-# dct.trust_stack.trust: the container CLI (docker or podman), one name in every module
+# the container CLI (docker or podman), one name in every module
 DOCKER_CLI_ARGS = dict(docker_cli=dict(type='str', default='docker'))
-# dct.trust_stack.trust.notary
 NOTARY_CLI_ARGS = dict(notary_cli=dict(type='str', default='notary'))
 # every module of the action group dct.trust_stack.trust takes these, used or not, so that module_defaults of the
-# group can set them for all (dct.trust_stack.trust.server, dct.trust_stack.trust, dct.trust_stack.trust.notary)
+# group can set them for all (doc fragment dct.trust_stack.trust)
 GROUP_ARGS = dict(SERVER_ARGS, **dict(DOCKER_CLI_ARGS, **NOTARY_CLI_ARGS))
 # dct.trust_stack.trust.publish
 PUBLISH_ARGS = dict(publish_retries=dict(type='int', default=8))

@@ -35,8 +35,6 @@ attributes:
   diff_mode:
     support: full
     details: the paths that change, with what changes (content is never shown).
-  action_group:
-    support: none
 '''
 
 EXAMPLES = r'''

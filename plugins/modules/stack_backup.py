@@ -18,16 +18,16 @@ description:
     (C(openssl enc -aes-256-ctr -pbkdf2), a random salt per file) and checksummed (SHA-256) in the same pass.
   - The registry's storage is read from the host directory behind the registry container's
     C(/var/lib/docker-registry) (its volume or bind mount, as C(docker inspect) names it) when the stack host can
-    read that directory, which takes about half the time of streaming it out of the container; otherwise (a
-    rootless engine's directory the connection user cannot read, for example) through C(docker exec ... tar).
+    read that directory; otherwise (a rootless engine's directory the connection user cannot read, for example)
+    through C(docker exec ... tar).
   - Then, on the controller - fetches both parts (when the stack host is the controller, a local connection,
     moves them, as nothing travels), checks their SHA-256 against the stack host's, archives and
     encrypts I(controller_dir)'s C(pki) and C(credentials), and writes C(manifest.json) (what, when, the cipher, the
     SHA-256 and size of each part, a vaulted check value of the passphrase) into a new set directory of I(backup_dir), files
     0600 in 0700 directories. Keeps the I(keep) newest sets of I(stack) and removes older ones.
-  - An action plugin - the controller side runs in the task itself, the stack host side is one command, so the
-    backup costs little more than the dump and the C(tar) it wraps. The passphrase reaches the stack host in a file
-    of the task's private temporary directory, never on a command line.
+  - An action plugin - the controller side runs in the task itself, the stack host side is one command
+    (docs/BENCHMARKS.md, row 7, measures it against a plain dump and C(tar)). The passphrase reaches the stack host
+    in a file of the task's private temporary directory, never on a command line.
   - What the P(dct.trust_stack.stack_backup#role) role runs; a restore reads the set with that role's
     C(restore_controller) and C(restore) task files.
 author:

@@ -181,8 +181,6 @@ attributes:
   diff_mode:
     support: full
     details: the paths that change, then the container's state, image and spec label before and after.
-  action_group:
-    support: none
 '''
 
 EXAMPLES = r'''

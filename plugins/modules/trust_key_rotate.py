@@ -26,9 +26,6 @@ author:
   - dct.trust_stack developers (@dct-trust-stack)
 extends_documentation_fragment:
   - dct.trust_stack.trust
-  - dct.trust_stack.trust.server
-  - dct.trust_stack.trust.notary
-  - dct.trust_stack.attributes
 options:
   repository:
     description: The repository (the notary GUN), C([host[:port]/]name).

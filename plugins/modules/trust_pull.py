@@ -44,8 +44,6 @@ attributes:
   diff_mode:
     support: full
     details: per tag, the digest the local tag points at before and after.
-  action_group:
-    support: none
 seealso:
   - plugin: dct.trust_stack.trusted_digest
     plugin_type: lookup

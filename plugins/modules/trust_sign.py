@@ -42,10 +42,7 @@ author:
 extends_documentation_fragment:
   - dct.trust_stack.targets
   - dct.trust_stack.trust
-  - dct.trust_stack.trust.server
-  - dct.trust_stack.trust.notary
   - dct.trust_stack.trust.publish
-  - dct.trust_stack.attributes
 options:
   source:
     description:

@@ -72,3 +72,12 @@ def test_aliases_in_the_specs_are_deprecated_until_2_0_0():
             if option.get('aliases'):
                 assert [d['name'] for d in option['deprecated_aliases']] == option['aliases']
                 assert {d['version'] for d in option['deprecated_aliases']} == {'2.0.0'}
+
+
+def test_every_module_of_the_group_takes_the_options_its_defaults_may_set():
+    """module_defaults of group/dct.trust_stack.trust may set server, config_dir, timeout, docker_cli and notary_cli
+    for all six modules: one that refused any of them would fail every play that sets it."""
+    groups = yaml.safe_load((ROOT / 'meta' / 'runtime.yml').read_text())['action_groups']
+    for name in groups['trust']:
+        options = documentation(ROOT / 'plugins' / 'modules' / (name + '.py'))['options']
+        assert set(_options.GROUP_ARGS) <= set(options), '%s lacks %s' % (name, set(_options.GROUP_ARGS) - set(options))
