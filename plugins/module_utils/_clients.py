@@ -49,10 +49,11 @@ class CLIClient(ServerClient):
     def command(self, args):
         return [self.binary] + list(args)
 
-    def run(self, args, environ=None):
-        """Run the CLI with args (and environ over its environment); return (rc, stdout, stderr)."""
+    def run(self, args, environ=None, data=b''):
+        """Run the CLI with args (and environ over its environment, data on its standard input: empty, so a prompt
+        fails); return (rc, stdout, stderr)."""
         rc, out, err = module_runner(self.module)(timed(self.command(args), self.timeout()),
-                                                  dict(self.environment(), **(environ or {})))
+                                                  dict(self.environment(), **(environ or {})), data)
         if rc == TIMED_OUT:
             raise self.timed_out(args)
         return rc, out, err
@@ -337,9 +338,5 @@ class NotaryCLI(CLIClient):
         """Put the private key pem (bytes, not encrypted) into the trust directory as role's key, encrypted with the
         delegation passphrase, as `docker trust key load` does. The key reaches notary on its standard input, never in
         a file or on its command line."""
-        rc, out, err = module_runner(self.module)(
-            timed(self.command(['key', 'import', '/dev/stdin', '--role', role]), self.timeout()),
-            self.environment(), data=pem)
-        if rc == TIMED_OUT:
-            raise self.timed_out(['key', 'import'])
+        rc, out, err = self.run(['key', 'import', '/dev/stdin', '--role', role], data=pem)
         self.fail_on(rc, out, err, 'loading the key of %s (notary key import)' % role)
