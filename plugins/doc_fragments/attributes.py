@@ -16,7 +16,4 @@ attributes:
     description: Can run in check mode and return changed status prediction without modifying target.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
-  action_group:
-    description: This module is in no action group; C(module_defaults) names it by itself.
-    support: none
 '''

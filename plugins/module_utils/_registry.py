@@ -87,6 +87,19 @@ def manifest_config(repository, tag, ca_file=None, credentials=None, timeout=30)
     return found[0], found[1], config
 
 
+def manifest_bytes(repository, digest, ca_file=None, credentials=None, timeout=30):
+    """The manifest (or image index) repository@digest as the registry serves it, byte for byte; TrustError when the
+    registry has none, or serves bytes whose SHA-256 is not digest."""
+    import hashlib
+    found = _manifest(repository, digest, ca_file, credentials, timeout, 'GET')
+    if not found:
+        raise TrustError('%s@%s: the registry has no such manifest' % (repository, digest))
+    served = 'sha256:' + hashlib.sha256(found[2]).hexdigest()
+    if served != digest:
+        raise TrustError('%s@%s: digest mismatch: the registry served content whose digest is %s' % (repository, digest, served))
+    return found[2]
+
+
 def _manifest(repository, tag, ca_file, credentials, timeout, method):
     """(digest, size, body) of the registry's answer to method on repository:tag's manifest; None for a 404."""
     import urllib.error

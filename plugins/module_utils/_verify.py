@@ -202,6 +202,13 @@ class NotaryVerifier(object):
 
     # ------------------------------------------------------------ resolution
 
+    def signed(self, gun, signer=None):
+        """{tag: 'sha256:<hex>'} of every tag of gun signed the way resolve() accepts it (targets/releases or targets,
+        or signer's role when named), verified; TrustError saying why not."""
+        roles = ['targets/' + signer] if signer else [RELEASES, TARGETS]
+        return dict((tag, 'sha256:' + entry[0]) for tag, entry in self.list(gun, roles).items()
+                    if signer or entry[2] in (RELEASES, TARGETS))
+
     def resolve(self, gun, tags, signer=None):
         """{tag: {'digest': 'sha256:<hex>', 'size': n, 'role': role}}, the way docker's content-trust pull did
         (targets/releases, then targets) or only the signer's role when signer is named; TrustError naming the

@@ -392,9 +392,9 @@ def run(module):
                 docker(module, ['stop', name])
                 docker(module, ['rm', name], changed=True)
             if action in ('created', 'recreated'):
-                create(module, params, name, dict(params['labels'], **{STACK_LABEL: params['stack'],
-                                                                      SERVICE_LABEL: params['service'], SPEC_LABEL: label}),
-                       action == 'recreated')
+                labels = dict(params['labels'])
+                labels.update({STACK_LABEL: params['stack'], SERVICE_LABEL: params['service'], SPEC_LABEL: label})
+                create(module, params, name, labels, action == 'recreated')
             elif action == 'started':
                 docker(module, ['start', name])
             elif action == 'restarted':

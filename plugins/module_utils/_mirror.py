@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# Copyright: dct.trust_stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The signature mirror's storage: containers-image "simple signing" signatures in a lookaside directory, laid out as
+containers-registries.d(5) and docs/signature-protocols.md say clients read them, <lookaside>/<repository path>@
+sha256=<hex>/signature-1, and written by skopeo (containers/image with GPG), never by this collection's own code.
+
+One writer per format: SimpleSigningWriter here. A sigstore writer (cosign's format, sha256-<hex>.sig beside the
+image in the registry) would be a second class with the same three methods, added where a verifier for it exists."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import shutil
+import tempfile
+
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
+
+SIGNATURE = 'signature-1'
+
+
+def repository_path(gun):
+    """The path of a repository below the lookaside: its name without the registry host."""
+    return gun.partition('/')[2]
+
+
+class SimpleSigningWriter(object):
+    """Signatures of digests of repositories in the lookaside directory base, made by skopeo standalone-sign with the
+    GPG key fingerprint of the keyring gpg_home, its passphrase in a 0600 file of a private temporary directory."""
+
+    def __init__(self, module, base, skopeo, gpg_home, fingerprint, passphrase):
+        self.module = module
+        self.base = base
+        self.skopeo = skopeo
+        self.gpg_home = gpg_home
+        self.fingerprint = fingerprint
+        self.passphrase = passphrase
+
+    def _directory(self, gun, digest):
+        return os.path.join(self.base, repository_path(gun) + '@' + digest.replace(':', '='))
+
+    def present(self, gun):
+        """The digests ('sha256:<hex>') gun has a signature of in the lookaside."""
+        parent = os.path.join(self.base, os.path.dirname(repository_path(gun)))
+        name = os.path.basename(repository_path(gun)) + '@sha256='
+        if not os.path.isdir(parent):
+            return set()
+        return set('sha256:' + entry[len(name):] for entry in os.listdir(parent)
+                   if entry.startswith(name) and os.path.isfile(os.path.join(parent, entry, SIGNATURE)))
+
+    def add(self, gun, digest, manifest):
+        """Sign manifest (the bytes of gun@digest) for gun and store the signature, readable by everyone (the front
+        serves it as it is; a signature is public, and worth nothing without the mirror key's approval)."""
+        work = tempfile.mkdtemp(prefix='dct-mirror-', dir=self.module.tmpdir)
+        try:
+            manifest_file = os.path.join(work, 'manifest')
+            with open(manifest_file, 'wb') as handle:
+                handle.write(manifest)
+            passphrase_file = os.path.join(work, 'passphrase')
+            with os.fdopen(os.open(passphrase_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as handle:
+                handle.write(self.passphrase)
+            signature = os.path.join(work, SIGNATURE)
+            rc, out, err = self.module.run_command(
+                [self.skopeo, 'standalone-sign', '--passphrase-file', passphrase_file, manifest_file, gun,
+                 self.fingerprint, '--output', signature], data=b'', binary_data=True,
+                environ_update={'GNUPGHOME': self.gpg_home})
+            if rc != 0:
+                raise TrustError('%s@%s: skopeo standalone-sign failed (wrong key_passphrase, or no key %s in %s?): %s'
+                                 % (gun, digest, self.fingerprint, self.gpg_home, (err or out).strip()))
+            target = self._directory(gun, digest)
+            os.makedirs(target, mode=0o755, exist_ok=True)
+            os.chmod(signature, 0o644)
+            # a reader sees the whole signature or none: copied beside it, then renamed over it
+            shutil.copyfile(signature, os.path.join(target, '.' + SIGNATURE))
+            os.chmod(os.path.join(target, '.' + SIGNATURE), 0o644)
+            os.replace(os.path.join(target, '.' + SIGNATURE), os.path.join(target, SIGNATURE))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def remove(self, gun, digest):
+        shutil.rmtree(self._directory(gun, digest), ignore_errors=True)
