@@ -18,6 +18,9 @@ import tempfile
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
 
 SIGNATURE = 'signature-1'
+# the fingerprint of the key the lookaside's signatures were made with: another key (a new or restored one) makes
+# every signature there one to make again
+KEY_MARKER = '.dct-mirror-key'
 
 
 def repository_path(gun):
@@ -39,6 +42,21 @@ class SimpleSigningWriter(object):
 
     def _directory(self, gun, digest):
         return os.path.join(self.base, repository_path(gun) + '@' + digest.replace(':', '='))
+
+    def key_changed(self):
+        """Whether the lookaside's signatures were made with another key than this writer's (or with none yet)."""
+        try:
+            with open(os.path.join(self.base, KEY_MARKER)) as handle:
+                return handle.read().strip() != self.fingerprint
+        except (IOError, OSError):
+            return True
+
+    def mark_key(self):
+        """Record this writer's key as the one the lookaside's signatures are made with."""
+        with open(os.path.join(self.base, '.' + KEY_MARKER), 'w') as handle:
+            handle.write(self.fingerprint + '\n')
+        os.chmod(os.path.join(self.base, '.' + KEY_MARKER), 0o644)
+        os.replace(os.path.join(self.base, '.' + KEY_MARKER), os.path.join(self.base, KEY_MARKER))
 
     def present(self, gun):
         """The digests ('sha256:<hex>') gun has a signature of in the lookaside."""

@@ -21,7 +21,8 @@ description:
     signed digest but that is not that digest is never signed. skopeo (C(skopeo standalone-sign)) makes the
     signature, GPG signs it; this module writes neither format nor cryptography itself.
   - Keeps the two in step. A digest no longer signed under any tag of the repository (a revocation, a tag moved to
-    other content) loses its signature, and a re-run changes nothing.
+    other content) loses its signature, and a re-run changes nothing. Signatures made with another key (a new or a
+    restored mirror key; the lookaside records the key's fingerprint) are made again.
   - A repository whose DCT verification fails (unsigned, root mismatch, not pinned, expired, unreachable, not
     allowed) gets no new signature and loses none; the module fails at the end naming each such repository and why,
     after mirroring the others.
@@ -54,6 +55,13 @@ options:
     description: The mirror key's passphrase; it reaches skopeo in a 0600 file of a private temporary directory.
     type: str
     required: true
+  registry:
+    description:
+      - The registry (C(host:port)) to fetch the manifests from, when this host reaches it by another name than the
+        repositories carry (the stack host reaching its front on a published port). The signatures are made for the
+        repositories' own names, the ones clients pull.
+      - Unset, each repository's own registry.
+    type: str
   skopeo_cli:
     description: The skopeo CLI (Debian package C(skopeo)), a name looked up in C(PATH) or a path.
     type: str
@@ -126,10 +134,13 @@ def run(module):
     verifier = NotaryVerifier(module_runner(module), settings, notary_cli=p['notary_cli'],
                               credentials=lambda gun: credentials_for(p, gun), timeout=p['timeout'])
     found, before, after, failed = {}, {}, {}, []
+    key_changed = writer.key_changed()
     try:
         for gun in repositories:
             present = writer.present(gun)
             before[gun] = sorted(present)
+            # signatures made with another key are made again
+            valid = set() if key_changed else present
             try:
                 signed = verifier.signed(gun, p['signer'])
             except TrustError as exc:
@@ -138,21 +149,23 @@ def run(module):
                 failed.append(str(exc))
                 continue
             wanted = set(signed.values())
-            entry = found[gun] = dict(signed=signed, added=sorted(wanted - present), removed=sorted(present - wanted))
+            entry = found[gun] = dict(signed=signed, added=sorted(wanted - valid), removed=sorted(present - wanted))
             after[gun] = sorted(wanted)
             if module.check_mode:
                 continue
-            host = gun.partition('/')[0]
-            ca_file = registry_ca(host, settings['ca_cert'])
+            source = '%s/%s' % (p['registry'], gun.partition('/')[2]) if p['registry'] else gun
+            ca_file = registry_ca(source.partition('/')[0], settings['ca_cert'])
             for digest in entry['added']:
                 try:
-                    writer.add(gun, digest, manifest_bytes(gun, digest, ca_file, credentials_for(p, gun, 'registry_'),
+                    writer.add(gun, digest, manifest_bytes(source, digest, ca_file, credentials_for(p, gun, 'registry_'),
                                                            p['timeout']))
                 except TrustError as exc:
                     raise TrustError(str(exc), changed=any(f.get('added') or f.get('removed') for f in found.values()),
                                      repositories=found)
             for digest in entry['removed']:
                 writer.remove(gun, digest)
+        if key_changed and not failed and not module.check_mode:
+            writer.mark_key()
     finally:
         verifier.close()
     added = sum(len(f['added']) for f in found.values())
@@ -171,6 +184,7 @@ def main():
         gpg_home=dict(type='path', required=True),
         key_fingerprint=dict(type='str', required=True, no_log=False),
         key_passphrase=dict(type='str', required=True, no_log=True),
+        registry=dict(type='str'),
         skopeo_cli=dict(type='str', default='skopeo'),
     )
     argument_spec.update(VERIFY_ARGS)

@@ -35,3 +35,41 @@ def test_the_paths_made_and_removed():
                                '/root/.docker/tls/notary:4443', '/root/.notary/ca.crt', '/root/.notary/config.json',
                                '/home/builder/.docker/tls/notary:4443', '/home/builder/.notary/ca.crt',
                                '/home/builder/.notary/config.json']
+
+
+def test_the_signature_policy_keeps_the_host_s_and_puts_it_back_exactly():
+    from ansible_collections.dct.trust_stack.plugins.filter.trust_client import trust_client_signature_policy
+    own = json.dumps({'default': [{'type': 'reject'}], 'transports': {'docker': {'quay.io': [{'type': 'insecureAcceptAnything'}]}}})
+    made = trust_client_signature_policy({'/etc/containers/policy.json': own}, True, 'registry:5000', 'KEY', 'https://registry:5000/signatures')
+    files = dict((f['path'], f['content']) for f in made['files'])
+    policy = json.loads(files['/etc/containers/policy.json'])
+    assert policy['default'] == [{'type': 'reject'}]
+    assert policy['transports']['docker']['quay.io'] == [{'type': 'insecureAcceptAnything'}]
+    assert policy['transports']['docker']['registry:5000'] == [{
+        'type': 'signedBy', 'keyType': 'GPGKeys', 'keyPath': '/etc/containers/dct-registry-5000-mirror.gpg',
+        'signedIdentity': {'type': 'matchRepository'}}]
+    assert files['/etc/containers/registries.d/dct-registry-5000.yaml'] == \
+        'docker:\n  registry:5000:\n    lookaside: https://registry:5000/signatures\n'
+    backup = files['/etc/containers/policy.json.dct-registry-5000.orig']
+    assert json.loads(backup) == {'original': own}
+    # a second run keeps the first backup; taking it back restores the host's own file, byte for byte
+    again = trust_client_signature_policy({'/etc/containers/policy.json': files['/etc/containers/policy.json'],
+                                           '/etc/containers/policy.json.dct-registry-5000.orig': backup},
+                                          True, 'registry:5000', 'KEY', 'https://registry:5000/signatures')
+    assert again == made
+    back = trust_client_signature_policy({'/etc/containers/policy.json': files['/etc/containers/policy.json'],
+                                          '/etc/containers/policy.json.dct-registry-5000.orig': backup},
+                                         False, 'registry:5000', '', '')
+    assert back['files'] == [{'path': '/etc/containers/policy.json', 'content': own, 'owner': 'root', 'group': 'root',
+                              'mode': '0644'}]
+    assert sorted(back['absent']) == ['/etc/containers/dct-registry-5000-mirror.gpg',
+                                      '/etc/containers/policy.json.dct-registry-5000.orig',
+                                      '/etc/containers/registries.d/dct-registry-5000.yaml']
+    # a host that had no policy file gets Debian's default beside the registry's entry, and none again after
+    fresh = trust_client_signature_policy({}, True, 'registry:5000', 'KEY', 'https://registry:5000/signatures')
+    fresh_backup = [f['content'] for f in fresh['files'] if f['path'].endswith('.orig')][0]
+    assert 'registry:5000' in [f for f in fresh['files'] if f['path'] == '/etc/containers/policy.json'][0]['content']
+    gone = trust_client_signature_policy({'/etc/containers/policy.json.dct-registry-5000.orig': fresh_backup}, False,
+                                         'registry:5000', '', '')
+    assert gone['files'] == [] and '/etc/containers/policy.json' in gone['absent']
+    assert trust_client_signature_policy({}, False, 'registry:5000', '', '') == {'files': [], 'absent': []}
