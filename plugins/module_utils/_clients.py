@@ -19,6 +19,7 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._common import Tru
 from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import (
     expired_lines, explain_sign_failure, fell_back_to_cache, inspect_failure, is_refusal, last_line, refusal)
 from ansible_collections.dct.trust_stack.plugins.module_utils._engine import engine_images, repo_digest
+from ansible_collections.dct.trust_stack.plugins.module_utils._expiry import utc_now
 from ansible_collections.dct.trust_stack.plugins.module_utils._notary_server import ServerClient
 from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import inspect_data, pushed
 from ansible_collections.dct.trust_stack.plugins.module_utils._registry import (
@@ -258,7 +259,7 @@ class NotaryCLI(CLIClient):
                              'matches the cache (then remove that cache directory): %s'
                              % (repository, self.trust_dir, repository, last))
         if rc == 0:
-            return inspect_data(repository, self.cached_metadata(repository))
+            return inspect_data(repository, self.cached_metadata(repository), utc_now())
         message = '%s\n%s' % (out.strip(), err.strip())
         kind = inspect_failure(rc, message)
         if kind == 'expired':

@@ -66,13 +66,29 @@ def sha256_hex(meta):
         return ''
 
 
-def _consistent(metadata, role, parent_role):
-    """The signed part of role's cached metadata when it is the file the verified parent names (its sha256 in the
-    parent's meta), else None: notary caches a role only after verifying it, and a file another version left behind
-    (a role notary skipped, or one no longer delegated) is not what the server's verified snapshot names."""
+def _consistent(metadata, role, parent_role, keyids=None, threshold=1, now=None):
+    """The signed part of role's cached metadata when notary would accept it now, else None.
+
+    notary caches a file only after verifying its signatures, so the cache holds files notary once accepted. One is
+    still what notary accepts when it is the file the verified parent names (its sha256 in the parent's meta; a file
+    another version left behind is not), it has not expired, and (keyids given: the role's current keys) at least
+    threshold of its signatures are by the role's current keys: a role whose keys were removed or replaced since the
+    file was signed is no longer signed (notary skips it; so does docker trust inspect)."""
     if role not in metadata or parent_role not in metadata:
         return None
     digest, document = metadata[role]
+    if keyids is not None:
+        signers = set(sig.get('keyid') for sig in document.get('signatures') or [])
+        if threshold < 1 or len(signers & set(keyids)) < threshold:
+            return None
+    expires = (document.get('signed') or {}).get('expires')
+    if now is not None and expires:
+        from ansible_collections.dct.trust_stack.plugins.module_utils._expiry import parse_time
+        try:
+            if parse_time(expires) <= now:
+                return None
+        except TrustError:
+            return None
     listed = ((metadata[parent_role][1].get('signed') or {}).get('meta') or {}).get(role) or {}
     if (listed.get('hashes') or {}).get('sha256') is not None:
         if sha256_hex(listed) != digest:
@@ -82,7 +98,7 @@ def _consistent(metadata, role, parent_role):
     return document.get('signed') or {}
 
 
-def inspect_data(gun, metadata):
+def inspect_data(gun, metadata, now=None):
     """What `docker trust inspect` prints for gun (docker/cli's cli/command/trust inspect.go and common.go), from the
     metadata notary verified and cached ({role: (sha256 hex of the file, its JSON)}), or None when there is none.
 
@@ -95,12 +111,14 @@ def inspect_data(gun, metadata):
     snapshot = _consistent(metadata, 'snapshot', 'timestamp')
     if snapshot is None:
         return None
-    targets = _consistent(metadata, TARGETS, 'snapshot') or {}
+    targets_role = (root.get('roles') or {}).get(TARGETS) or {}
+    targets = _consistent(metadata, TARGETS, 'snapshot', targets_role.get('keyids') or [], targets_role.get('threshold', 1),
+                          now) or {}
     delegations = [role for role in ((targets.get('delegations') or {}).get('roles') or [])
                    if role.get('name', '').count('/') == 1]
     signed = {TARGETS: targets.get('targets') or {}}
     for role in delegations:
-        document = _consistent(metadata, role['name'], 'snapshot')
+        document = _consistent(metadata, role['name'], 'snapshot', role.get('keyids') or [], role.get('threshold', 1), now)
         if document is not None:
             signed[role['name']] = dict((tag, meta) for tag, meta in (document.get('targets') or {}).items()
                                         if any(tag.startswith(prefix) for prefix in role.get('paths') or []))

@@ -14,10 +14,11 @@ def target(hex_digest):
     return {'hashes': {'sha256': base64.b64encode(bytes.fromhex(hex_digest)).decode()}, 'length': 528}
 
 
-def cache(roles, stale=()):
+def cache(roles, stale=(), signed_by=('t1', 'k1', 'k2')):
     """{role: (sha256 hex, JSON)} as NotaryCLI.cached_metadata gives it, the snapshot naming each role's file (a role in
-    stale is cached with other content than the snapshot names)."""
-    raw = dict((role, json.dumps({'signed': signed}).encode()) for role, signed in roles.items())
+    stale is cached with other content than the snapshot names), each file with signatures by signed_by."""
+    raw = dict((role, json.dumps({'signed': signed, 'signatures': [{'keyid': k} for k in signed_by]}).encode())
+               for role, signed in roles.items())
     meta = dict((role, {'hashes': {'sha256': base64.b64encode(hashlib.sha256(b'other' if role in stale else data).digest()).decode()},
                         'version': 1}) for role, data in raw.items() if role != 'root')
     snapshot = json.dumps({'signed': {'meta': meta}}).encode()
@@ -88,3 +89,24 @@ def test_a_signer_s_targets_outside_its_paths_do_not_count_and_no_cache_is_no_tr
     }))
     assert dict((t['SignedTag'], t['Signers']) for t in data['SignedTags']) == {'v1': ['Repo Admin'], 'prod-1': ['alice']}
     assert inspect_data(GUN, {}) is None
+
+
+def test_a_role_whose_keys_were_removed_or_that_expired_is_not_signed_any_more():
+    """A signer removed (its keys taken out of releases) leaves releases.json as it was, named by the snapshot: notary
+    no longer accepts it, so neither does this."""
+    import datetime
+    roles = {
+        'root': ROOT,
+        'targets': {'targets': {}, 'delegations': delegations(('targets/releases', [], ['']))},
+        'targets/releases': {'targets': {'v1': target(A)}},
+    }
+    assert inspect_data(GUN, cache(roles))['SignedTags'] == []
+    roles['targets']['delegations'] = delegations(('targets/releases', ['k9'], ['']))
+    assert inspect_data(GUN, cache(roles))['SignedTags'] == []   # signed by k1, k2: not the role's key now
+    roles['targets']['delegations'] = delegations(('targets/releases', ['k1'], ['']))
+    assert inspect_data(GUN, cache(roles))['SignedTags'][0]['SignedTag'] == 'v1'
+    roles['targets/releases']['expires'] = '2026-01-01T00:00:00Z'
+    now = datetime.datetime(2026, 6, 1, tzinfo=datetime.timezone.utc)
+    assert inspect_data(GUN, cache(roles), now)['SignedTags'] == []
+    # targets itself signed by a key root no longer lists: nothing is signed
+    assert inspect_data(GUN, cache(roles, signed_by=('k1',)))['SignedTags'] == []
