@@ -218,7 +218,17 @@ class NotaryCLI(CLIClient):
         ca_file = self.ca_file() if self.server_url() else None
         ca = ['--tlscacert', ca_file] if ca_file and os.path.exists(ca_file) else []
         server = ['-s', self.server_url()] if self.server_url() else []
-        return [self.binary] + server + ['-d', self.trust_dir] + ca + list(args)
+        return [self.binary, '-c', self.empty_config()] + server + ['-d', self.trust_dir] + ca + list(args)
+
+    def empty_config(self):
+        """A notary client config with nothing in it, so that the user's ~/.notary/config.json (trust_client's, with
+        its pins for verifying) does not apply: `docker trust` reads none either, and a new repository's root can
+        match no pin. The trust directory, server and CA come from the command line."""
+        path = os.path.join(self.module.tmpdir, 'dct-notary-config.json')
+        if not os.path.exists(path):
+            with open(path, 'w') as handle:
+                handle.write('{}')
+        return path
 
     def for_repository(self, repository):
         """This client for another repository (its registry's login), with the same passphrases."""

@@ -142,8 +142,8 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import RE
 
 
 def plan(module, repository, data, current, notary, aliases):
-    """(actions, notary steps, tags) to make the signer match; tags are those the change unsigns
-    (removal) or re-signs (key replacement)."""
+    """(actions, publishes, tags) to make the signer match: publishes is a list of notary steps, each list staged and
+    published on its own, in order; tags are those the change unsigns (removal) or re-signs (key replacement)."""
     p = module.params
     role = 'targets/' + p['signer']
     tags = signed_tags(data)
@@ -158,7 +158,7 @@ def plan(module, repository, data, current, notary, aliases):
         steps = [['delegation', 'remove', '--yes', repository, RELEASES] + current,
                  ['delegation', 'remove', '--yes', repository, role]]
         only_this = sorted(t for t, entry in tags.items() if entry['signers'] == [p['signer']])
-        return ['remove signer %s' % p['signer']], steps, only_this
+        return ['remove signer %s' % p['signer']], [steps], only_this
 
     if not extra and not missing:
         return [], [], []
@@ -181,7 +181,7 @@ def plan(module, repository, data, current, notary, aliases):
             p['signer'], ', '.join(os.path.basename(m) for m in missing) or '-', ', '.join(e[:12] for e in extra) or '-')]
         if resigned:
             actions.append('re-sign with the new key: %s' % ', '.join(resigned))
-        return actions, steps, resigned
+        return actions, [steps], resigned
 
     actions = []
     if data is None:
@@ -205,7 +205,8 @@ def plan(module, repository, data, current, notary, aliases):
         for t in stale_tags:
             steps += [['remove', repository, t, '--roles', r] for r in (role, RELEASES)]
         actions.append('clear what the removed signer %s had signed: %s' % (p['signer'], ', '.join(stale_tags) or '-'))
-    return actions, adding + steps, []
+    # the signer's role exists once the first publish made it: only then can its old metadata be witnessed
+    return actions, [adding] + ([steps] if steps else []), []
 
 
 def run(module):
@@ -224,7 +225,7 @@ def run(module):
                                 'delegation': passphrase}, repository)
     data = notary.inspect(repository)
     current = signer_keys(data).get(p['signer'], [])
-    actions, steps, tags = plan(module, repository, data, current, notary, aliases)
+    actions, publishes, tags = plan(module, repository, data, current, notary, aliases)
     refused = 0
 
     if actions and not module.check_mode:
@@ -233,8 +234,9 @@ def run(module):
         notary.check_server()  # a clear error before the first change when the server is unhealthy
         if data is None:
             notary.initialize(repository)
-        refused = notary.change(repository, steps, 'changing signer %s of %s' % (p['signer'], repository),
-                                publish_retries(p))
+        for steps in publishes:
+            refused += notary.change(repository, steps, 'changing signer %s of %s' % (p['signer'], repository),
+                                     publish_retries(p))
         after = signer_keys(notary.inspect(repository)).get(p['signer'], [])
     elif actions and p['state'] == 'present':
         after = sorted(set(ids[0] for ids in aliases))
