@@ -329,12 +329,17 @@ class NotaryCLI(CLIClient):
                 self.fail_on(rc, out, err, '%s (notary %s)' % (what, ' '.join(args[:2])))
         return publish(self, gun, retries, what=what)
 
-    def initialize(self, gun):
+    def initialize(self, gun, steps=()):
         """Make gun's trust data as `docker trust` does: the first root key of the trust directory (or a new one), a
-        new targets key, and the snapshot key managed by the server. notary init keeps the snapshot key here, so it is
-        handed to the server at once (`notary key rotate -r`, which publishes)."""
-        rc, out, err = self.run(['init', '--publish', gun])
-        self.fail_on(rc, out, err, 'initializing %s (notary init)' % gun)
+        new targets key, and the snapshot key managed by the server; steps (notary commands, the first signer's
+        delegations) are staged into the same first publish. notary init keeps the snapshot key here, so it is then
+        handed to the server (`notary key rotate -r`, which publishes)."""
+        self.run(['reset', '--all', gun])
+        for args in [['init', gun]] + list(steps) + [['publish', gun]]:
+            rc, out, err = self.run(args)
+            if rc != 0:
+                self.run(['reset', '--all', gun])
+                self.fail_on(rc, out, err, 'initializing %s (notary %s)' % (gun, ' '.join(args[:2])))
         rc, out, err = self.run(['key', 'rotate', gun, 'snapshot', '--server-managed'])
         self.fail_on(rc, out, err, 'initializing %s: handing its snapshot key to the server (notary key rotate)' % gun)
 

@@ -252,7 +252,6 @@ class TrustSign(object):
                              'dct.trust_stack.trust_signer first' % (self.repository, self.cli.config_dir))
         user = credentials[0]
         check_signer_name(user)
-        self.notary.initialize(self.repository)
         held = sorted(keys_of_role(self.notary.trust_dir, user))
         key_id = held[0] if held else self.notary.generate_key(user)
         workdir = tempfile.mkdtemp(prefix='dct-signer-', dir=self.module.tmpdir)
@@ -261,21 +260,21 @@ class TrustSign(object):
             with open(public, 'wb') as handle:
                 handle.write(public_key_pem(self.module, os.path.join(self.notary.trust_dir, 'private', key_id + '.key'),
                                             self.signer_passphrase, user))
-            self.notary.change(self.repository, [['delegation', 'add', '--all-paths', self.repository, role, public]
-                                                 for role in ('targets/' + user, RELEASES)],
-                               'adding signer %s to %s' % (user, self.repository), self.retries)
+            self.notary.initialize(self.repository, [['delegation', 'add', '--all-paths', self.repository, role, public]
+                                                     for role in ('targets/' + user, RELEASES)])
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        return 'initialize %s with signer %s' % (self.repository, user)
+        return user
 
     def sign(self, tags, roles):
         """Sign tags (in the order asked) into roles ({tag: roles}, None for a repository with no trust data yet);
         return the actions done and how many publishes were refused."""
         done = []
         if roles is None:  # the repository made the docker way first, then every tag in one batch
-            done.append(self.initialize())
-            self.notary.inspect(self.repository)  # a publish does not refresh notary's cache, which roles() reads
-            roles = self.roles(tags)
+            user = self.initialize()
+            done.append('initialize %s with signer %s' % (self.repository, user))
+            # the two delegations just made, every path: what roles() would read, without another notary list
+            roles = dict((tag, sorted(['targets/' + user, RELEASES])) for tag in tags)
         pushes = []  # what a failed publish leaves done: the pushes
         if self.module.params['source'] == 'registry':
             digests = dict((t, self.registry_digests[t]) for t in tags)

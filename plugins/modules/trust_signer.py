@@ -232,8 +232,8 @@ def run(module):
         if not passphrase:
             raise TrustError('changing the signers of %s needs repository_passphrase' % repository)
         notary.check_server()  # a clear error before the first change when the server is unhealthy
-        if data is None:
-            notary.initialize(repository)
+        if data is None:  # the signer's delegations go into the new repository's first publish
+            notary.initialize(repository, publishes.pop(0))
         for steps in publishes:
             refused += notary.change(repository, steps, 'changing signer %s of %s' % (p['signer'], repository),
                                      publish_retries(p))
