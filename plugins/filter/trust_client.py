@@ -78,6 +78,7 @@ def trust_client_signature_policy(files, enforce, registry, key, lookaside):
         raise AnsibleFilterError('%s is not JSON: %s' % (POLICY, exc))
     policy.setdefault('transports', {}).setdefault('docker', {})[registry] = [{
         'type': 'signedBy', 'keyType': 'GPGKeys', 'keyPath': key_path, 'signedIdentity': {'type': 'matchRepository'}}]
+
     def entry(path, content, mode):
         return {'path': path, 'content': content, 'owner': 'root', 'group': 'root', 'mode': mode}
     return {'files': [
