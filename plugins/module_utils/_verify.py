@@ -122,6 +122,12 @@ def cached_root_roles(trust_dir, gun):
         raise TrustError('%s: cannot read the verified root.json %s: %s' % (gun, path, exc))
 
 
+def accepted_roles(signer=None):
+    """The roles a tag counts as signed in: the signer's, when one is named; else targets/releases, then targets, as
+    docker's content-trust pull read them."""
+    return ['targets/' + signer] if signer else [RELEASES, TARGETS]
+
+
 class NotaryVerifier(object):
     """Asks the notary CLI which digests a repository's tags are signed with, under a generated client config
     that holds the server, the CA and the pins, and checks the verified root against the pins itself:
@@ -205,7 +211,7 @@ class NotaryVerifier(object):
     def signed(self, gun, signer=None):
         """{tag: 'sha256:<hex>'} of every tag of gun signed the way resolve() accepts it (targets/releases or targets,
         or signer's role when named), verified; TrustError saying why not."""
-        roles = ['targets/' + signer] if signer else [RELEASES, TARGETS]
+        roles = accepted_roles(signer)
         return dict((tag, 'sha256:' + entry[0]) for tag, entry in self.list(gun, roles).items()
                     if signer or entry[2] in (RELEASES, TARGETS))
 
@@ -213,7 +219,7 @@ class NotaryVerifier(object):
         """{tag: {'digest': 'sha256:<hex>', 'size': n, 'role': role}}, the way docker's content-trust pull did
         (targets/releases, then targets) or only the signer's role when signer is named; TrustError naming the
         first tag that is not signed that way."""
-        roles = ['targets/' + signer] if signer else [RELEASES, TARGETS]
+        roles = accepted_roles(signer)
         found = self.list(gun, roles)
         fallback = None
         resolved = {}
