@@ -22,7 +22,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._engine import NAME_RE
 from ansible_collections.dct.trust_stack.plugins.module_utils._stack_backup import (
-    STACK_BACKUP_ARGS, CIPHER, HOST_PARTS, encrypt_command, host_script, parse_sums)
+    STACK_BACKUP_ARGS, CIPHER, encrypt_command, host_parts, host_script, parse_sums)
 
 CONTROLLER_PART = 'controller.tar.enc'
 CHECK_VALUE = 'dct-stack-backup'
@@ -70,19 +70,20 @@ class ActionModule(ActionBase):
         try:
             # the passphrase as a file of the task's private directory (0700): never on a command line
             self._transfer_data(self._connection._shell.join_path(work, 'passphrase'), passphrase)
-            run = self._low_level_execute_command(host_script(work, stack, args['databases']), sudoable=True,
-                                                  executable='/bin/bash')
+            parts = host_parts(args['signatures_dir'])
+            run = self._low_level_execute_command(host_script(work, stack, args['databases'], args['signatures_dir']),
+                                                  sudoable=True, executable='/bin/bash')
             if run['rc'] != 0:
                 raise AnsibleActionFail('stack_backup: the backup on the stack host failed (exit %s): %s'
                                         % (run['rc'], (run['stderr'] or run['stdout']).strip()[-2000:]))
             remote_sums = parse_sums(run['stdout'])
-            if sorted(remote_sums) != sorted(HOST_PARTS):
+            if sorted(remote_sums) != sorted(parts):
                 raise AnsibleActionFail('stack_backup: the stack host did not report every part: %s' % run['stdout'])
             old_umask = os.umask(0o077)
             try:
                 os.makedirs(args['backup_dir'], mode=0o700, exist_ok=True)
                 os.mkdir(set_dir, 0o700)
-                files, sizes = self._fetch_parts(work, set_dir, remote_sums)
+                files, sizes = self._fetch_parts(work, set_dir, parts, remote_sums)
                 files[CONTROLLER_PART], sizes[CONTROLLER_PART] = self._controller_part(args, set_dir)
                 manifest = dict(args['manifest'], stack=stack, created=result['created'], collection='dct.trust_stack',
                                 databases=args['databases'], cipher=CIPHER, files=files, sizes=sizes,
@@ -101,13 +102,13 @@ class ActionModule(ActionBase):
             shutil.rmtree(path)
         return result
 
-    def _fetch_parts(self, work, set_dir, remote_sums):
+    def _fetch_parts(self, work, set_dir, parts, remote_sums):
         """Bring the stack host's parts into set_dir; each must arrive with the SHA-256 the host computed. When the
         stack host is the controller (a local connection), the parts are moved, not copied: nothing travels, so the
         host's checksums are the files'."""
         files, sizes = {}, {}
         local_host = self._connection.transport == 'local'
-        for part in HOST_PARTS:
+        for part in parts:
             remote, local = self._connection._shell.join_path(work, part), os.path.join(set_dir, part)
             if local_host:
                 shutil.move(remote, local)

@@ -15,12 +15,15 @@ import os
 import shutil
 import tempfile
 
+from ansible_collections.dct.trust_stack.plugins.module_utils._cli import TIMED_OUT, run_many, timed
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
 
 SIGNATURE = 'signature-1'
 # the fingerprint of the key the lookaside's signatures were made with: another key (a new or restored one) makes
 # every signature there one to make again
 KEY_MARKER = '.dct-mirror-key'
+# signatures made at once: gpg-agent signs each; RSA signing is CPU-bound, so more than the cores gain nothing
+WORKERS = 4
 
 
 def repository_path(gun):
@@ -67,34 +70,47 @@ class SimpleSigningWriter(object):
         return set('sha256:' + entry[len(name):] for entry in os.listdir(parent)
                    if entry.startswith(name) and os.path.isfile(os.path.join(parent, entry, SIGNATURE)))
 
-    def add(self, gun, digest, manifest):
-        """Sign manifest (the bytes of gun@digest) for gun and store the signature, readable by everyone (the front
-        serves it as it is; a signature is public, and worth nothing without the mirror key's approval)."""
+    def sign(self, items, timeout):
+        """The signatures of items ([(gun, digest, manifest bytes)]), made by skopeo, WORKERS at a time (gpg-agent
+        signs for each); nothing is stored yet, so a run whose signing fails (a wrong passphrase) writes nothing."""
         work = tempfile.mkdtemp(prefix='dct-mirror-', dir=self.module.tmpdir)
         try:
-            manifest_file = os.path.join(work, 'manifest')
-            with open(manifest_file, 'wb') as handle:
-                handle.write(manifest)
             passphrase_file = os.path.join(work, 'passphrase')
             with os.fdopen(os.open(passphrase_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as handle:
                 handle.write(self.passphrase)
-            signature = os.path.join(work, SIGNATURE)
-            rc, out, err = self.module.run_command(
-                [self.skopeo, 'standalone-sign', '--passphrase-file', passphrase_file, manifest_file, gun,
-                 self.fingerprint, '--output', signature], data=b'', binary_data=True,
-                environ_update={'GNUPGHOME': self.gpg_home})
-            if rc != 0:
-                raise TrustError('%s@%s: skopeo standalone-sign failed (wrong key_passphrase, or no key %s in %s?): %s'
-                                 % (gun, digest, self.fingerprint, self.gpg_home, (err or out).strip()))
-            target = self._directory(gun, digest)
-            os.makedirs(target, mode=0o755, exist_ok=True)
-            os.chmod(signature, 0o644)
-            # a reader sees the whole signature or none: copied beside it, then renamed over it
-            shutil.copyfile(signature, os.path.join(target, '.' + SIGNATURE))
-            os.chmod(os.path.join(target, '.' + SIGNATURE), 0o644)
-            os.replace(os.path.join(target, '.' + SIGNATURE), os.path.join(target, SIGNATURE))
+            argv_list = []
+            for number, (gun, digest, manifest) in enumerate(items):
+                manifest_file = os.path.join(work, '%d.manifest' % number)
+                with open(manifest_file, 'wb') as handle:
+                    handle.write(manifest)
+                argv_list.append(timed([self.skopeo, 'standalone-sign', '--passphrase-file', passphrase_file,
+                                        manifest_file, gun, self.fingerprint, '--output',
+                                        os.path.join(work, '%d.signature' % number)], timeout))
+            signatures = []
+            for number, (rc, out, err) in enumerate(run_many(argv_list, {'GNUPGHOME': self.gpg_home}, timeout + 5, WORKERS)):
+                gun, digest = items[number][:2]
+                if rc != 0:
+                    text = 'no answer within %s s' % timeout if rc == TIMED_OUT else (err or out).strip()
+                    # skopeo says "Error creating signature: Bad passphrase" when the key does not open
+                    why = ('wrong key_passphrase: the mirror key did not open' if 'passphrase' in text.lower()
+                           else 'is key %s in %s?' % (self.fingerprint, self.gpg_home))
+                    raise TrustError('%s@%s: skopeo standalone-sign failed (%s): %s' % (gun, digest, why, text))
+                with open(os.path.join(work, '%d.signature' % number), 'rb') as handle:
+                    signatures.append(handle.read())
+            return signatures
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+    def store(self, gun, digest, signature):
+        """Store signature as gun@digest's, readable by everyone (the front serves it as it is; a signature is
+        public, and worth nothing without the mirror key's approval); a reader sees the whole file or none."""
+        target = self._directory(gun, digest)
+        os.makedirs(target, mode=0o755, exist_ok=True)
+        partial = os.path.join(target, '.' + SIGNATURE)
+        with open(partial, 'wb') as handle:
+            handle.write(signature)
+        os.chmod(partial, 0o644)
+        os.replace(partial, os.path.join(target, SIGNATURE))
 
     def remove(self, gun, digest):
         shutil.rmtree(self._directory(gun, digest), ignore_errors=True)

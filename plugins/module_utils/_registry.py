@@ -100,15 +100,41 @@ def manifest_bytes(repository, digest, ca_file=None, credentials=None, timeout=3
     return found[2]
 
 
+def catalog(registry, ca_file=None, credentials=None, timeout=30):
+    """The names (without the registry) of every repository the registry lists at /v2/_catalog, page by page."""
+    names, path = [], '/v2/_catalog?n=1000'
+    while path:
+        found = _get(registry, path, 'the catalog', ca_file, credentials, timeout, 'GET', {})
+        if not found:
+            raise TrustError('registry %s has no catalog (/v2/_catalog answered HTTP 404)' % registry)
+        try:
+            names.extend(json.loads(found[2].decode('utf-8')).get('repositories') or [])
+        except (ValueError, AttributeError):
+            raise TrustError('registry %s answered /v2/_catalog with something that is not its catalog' % registry)
+        link = found[3].get('Link') or ''
+        # the next page, as the distribution API says: Link: </v2/_catalog?last=<name>&n=1000>; rel="next"
+        path = link.split(';')[0].strip(' <>') if 'rel="next"' in link else None
+    return names
+
+
 def _manifest(repository, tag, ca_file, credentials, timeout, method):
     """(digest, size, body) of the registry's answer to method on repository:tag's manifest; None for a 404."""
-    import urllib.error
-    import urllib.request
     registry, dummy, path = repository.partition('/')
     if not path or ('.' not in registry and ':' not in registry and registry != 'localhost'):
         raise TrustError('%s names no registry host: reading the registry needs host[:port]/name' % repository)
-    request = urllib.request.Request('https://%s/v2/%s/manifests/%s' % (registry, path, tag), method=method,
-                                     headers={'Accept': ', '.join(MANIFEST_TYPES)})
+    found = _get(registry, '/v2/%s/manifests/%s' % (path, tag), '%s:%s' % (repository, tag), ca_file, credentials,
+                 timeout, method, {'Accept': ', '.join(MANIFEST_TYPES)})
+    if found:
+        return found[:3]
+    return None
+
+
+def _get(registry, path, what, ca_file, credentials, timeout, method, headers):
+    """(Docker-Content-Digest, size, body, headers) of the registry's answer to method on path; None for a 404;
+    TrustError naming what for a refusal, another status, or a registry out of reach."""
+    import urllib.error
+    import urllib.request
+    request = urllib.request.Request('https://%s%s' % (registry, path), method=method, headers=headers)
     if credentials:
         request.add_header('Authorization', 'Basic ' + basic_credentials(credentials))
     opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=ca_file)))
@@ -116,14 +142,14 @@ def _manifest(repository, tag, ca_file, credentials, timeout, method):
         with opener.open(request, timeout=timeout) as response:
             body = response.read()
             return (response.headers.get('Docker-Content-Digest'), int(response.headers.get('Content-Length') or len(body)),
-                    body)
+                    body, response.headers)
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             return None
         if exc.code in (401, 403):
-            raise TrustError(refusal(credentials, repository, 'registry %s refused to show %s:%s (HTTP %s): give '
-                                     'registry_username/registry_password or docker login' % (registry, repository, tag, exc.code)))
-        raise TrustError('registry %s answered HTTP %s for %s:%s' % (registry, exc.code, repository, tag))
+            raise TrustError(refusal(credentials, what, 'registry %s refused to show %s (HTTP %s): give '
+                                     'registry_username/registry_password or docker login' % (registry, what, exc.code)))
+        raise TrustError('registry %s answered HTTP %s for %s' % (registry, exc.code, what))
     except (urllib.error.URLError, ssl.SSLError, OSError) as exc:
         raise TrustError('registry %s is unreachable or not trusted (CA %s): %s'
                          % (registry, ca_file or 'system', getattr(exc, 'reason', None) or exc))

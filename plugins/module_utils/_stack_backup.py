@@ -16,10 +16,20 @@ STACK_BACKUP_ARGS = dict(
     controller_dir=dict(type='path', required=True),
     keep=dict(type='int', default=7),
     manifest=dict(type='dict', default={}),
+    signatures_dir=dict(type='path'),
 )
 
-# the parts the stack host makes, in the order it makes them; the controller adds controller.tar.enc
+# the parts the stack host makes, in the order it makes them (the signature mirror's lookaside last, when the stack
+# has one); the controller adds controller.tar.enc
 HOST_PARTS = ('databases.sql.enc', 'registry.tar.enc')
+SIGNATURES_PART = 'signatures.tar.enc'
+
+
+def host_parts(signatures_dir=None):
+    """The parts the stack host makes: HOST_PARTS, and SIGNATURES_PART when the stack has a lookaside."""
+    return HOST_PARTS + ((SIGNATURES_PART,) if signatures_dir else ())
+
+
 # AES-256 in CTR mode: several times faster than CBC with AES-NI, so encrypting costs about what writing does; the
 # key and IV come from the passphrase and a random salt per file (PBKDF2). The manifest names it; sets made before
 # 0.9.0 are CBC and name none (the stack_backup role's restore reads both).
@@ -37,12 +47,16 @@ ENCRYPT = encrypt_command('file:"$work/passphrase"')
 REGISTRY_STORAGE = '/var/lib/docker-registry'
 
 
-def host_script(work, stack, databases):
-    """bash that dumps the databases, then archives the registry's storage, into work (the task's private
-    temporary directory, which holds the passphrase file), each part encrypted and checksummed in one pass;
-    prints "<part> <sha256> <size>" per part. The parts get work's owner, so the connection user can fetch
-    them when the task becomes another user."""
+def host_script(work, stack, databases, signatures_dir=None):
+    """bash that dumps the databases, then archives the registry's storage (and the mirror's signatures in
+    signatures_dir, when given), into work (the task's private temporary directory, which holds the passphrase
+    file), each part encrypted and checksummed in one pass; prints "<part> <sha256> <size>" per part. The parts get
+    work's owner, so the connection user can fetch them when the task becomes another user."""
     registry = shlex.quote(stack + '_registry')
+    signatures = [
+        # the lookaside as the mirror left it (an empty archive when it has none yet)
+        'if [ -d %s ]; then tar -C %s --numeric-owner -cf - .; else tar -cf - -T /dev/null; fi | %s | part %s'
+        % (shlex.quote(signatures_dir), shlex.quote(signatures_dir), ENCRYPT, SIGNATURES_PART)] if signatures_dir else []
     return '\n'.join([
         'set -e -o pipefail',
         'umask 077',
@@ -62,7 +76,8 @@ def host_script(work, stack, databases):
         'else',
         "  docker exec %s tar -C %s --exclude='*/_uploads' -cf - ." % (registry, REGISTRY_STORAGE),
         'fi | %s | part %s' % (ENCRYPT, HOST_PARTS[1]),
-        'chown --reference="$work" %s' % ' '.join('"$work/%s"' % p for p in HOST_PARTS),
+    ] + signatures + [
+        'chown --reference="$work" %s' % ' '.join('"$work/%s"' % p for p in host_parts(signatures_dir)),
     ])
 
 
@@ -71,6 +86,6 @@ def parse_sums(out):
     sums = {}
     for line in out.splitlines():
         fields = line.split()
-        if len(fields) == 3 and fields[0] in HOST_PARTS:
+        if len(fields) == 3 and fields[0] in host_parts('any'):
             sums[fields[0]] = (fields[1], int(fields[2]))
     return sums

@@ -21,7 +21,7 @@ from ansible_collections.dct.trust_stack.plugins.module_utils import _registry
 from ansible_collections.dct.trust_stack.plugins.module_utils._cli import TIMED_OUT, timed
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
 from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import (
-    fell_back_to_cache, last_line, notary_list_failure)
+    fell_back_to_cache, inspect_failure, last_line, notary_list_failure)
 from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import HEX64_RE, RELEASES, TARGETS, parse_list
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name, split_reference
 
@@ -179,9 +179,12 @@ class NotaryVerifier(object):
             raise TrustError('the notary CLI "%s" is not installed (Debian package notary; option notary_cli)' % self.notary_cli)
         if rc != 0:
             # notary prints its '* fatal:' line on standard output, its log lines on standard error
+            text = '%s\n%s' % (out, err)
             raise TrustError(notary_list_failure(
-                gun, '%s\n%s' % (out, err), self.settings['server'], self.settings['ca_cert'],
-                os.path.join(self.settings['cache_dir'], 'tuf', gun), pin_for(gun, self.settings['pins']), credentials))
+                gun, text, self.settings['server'], self.settings['ca_cert'],
+                os.path.join(self.settings['cache_dir'], 'tuf', gun), pin_for(gun, self.settings['pins']), credentials),
+                # the server has no trust data for gun: nothing of it is signed (the status its answer had)
+                status=404 if inspect_failure(rc, text) == 'no_trust_data' else None)
         if fell_back_to_cache(err):
             raise TrustError('%s: the notary server %s is unreachable, and trust data from the cache in %s is not '
                              'accepted (%s)' % (gun, self.settings['server'], self.settings['cache_dir'],

@@ -62,6 +62,12 @@ options:
     description: More entries for C(manifest.json) (the roles put the images' names there).
     type: dict
     default: {}
+  signatures_dir:
+    description:
+      - The signature mirror's lookaside on the stack host (C(front_signatures_dir)), archived into
+        C(signatures.tar.enc) as it is. The mirror key itself is in the credentials (C(controller.tar.enc)).
+      - Unset, the stack has no lookaside and the set has no such part.
+    type: path
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.

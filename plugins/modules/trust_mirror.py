@@ -33,10 +33,20 @@ extends_documentation_fragment:
   - dct.trust_stack.attributes
 options:
   repositories:
-    description: The repositories (C([host[:port]/]name)) whose signed tags to mirror.
+    description:
+      - The repositories (C(host[:port]/name)) whose signed tags to mirror, all of one registry (I(registry)).
+      - Under I(disable_tofu), a repository no pin matches is refused before anything is read or written.
+      - One of I(repositories) and I(all_repositories).
     type: list
     elements: str
-    required: true
+  all_repositories:
+    description:
+      - Mirror every repository the catalog of I(registry) lists (C(/v2/_catalog), which the front shows its
+        administrator only). A repository without trust data has nothing to mirror; its signatures, if any, are
+        removed.
+      - One of I(repositories) and I(all_repositories).
+    type: bool
+    default: false
   lookaside_dir:
     description:
       - The directory on the host the signatures are written to, the one the front serves as the lookaside
@@ -57,10 +67,17 @@ options:
     required: true
   registry:
     description:
-      - The registry (C(host:port)) to fetch the manifests from, when this host reaches it by another name than the
-        repositories carry (the stack host reaching its front on a published port). The signatures are made for the
-        repositories' own names, the ones clients pull.
-      - Unset, each repository's own registry.
+      - The registry (C(host:port), as clients pull from it) whose signatures I(lookaside_dir) holds. The paths below
+        a lookaside name no registry, so one lookaside is for one registry, and a repository of another registry is
+        refused before anything is written.
+      - Unset, the registry of I(repositories), which must all name the same one. Required with I(all_repositories).
+    type: str
+  registry_address:
+    description:
+      - Where this host reaches I(registry) (C(host:port)), when it is by another name (the stack host reaching its
+        front on a published port). The manifests are read there; the signatures are made for the repositories' own
+        names, the ones clients pull.
+      - Unset, I(registry).
     type: str
   skopeo_cli:
     description: The skopeo CLI (Debian package C(skopeo)), a name looked up in C(PATH) or a path.
@@ -109,6 +126,7 @@ removed:
 '''
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -117,57 +135,85 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._common import Tru
 from ansible_collections.dct.trust_stack.plugins.module_utils._mirror import SimpleSigningWriter
 from ansible_collections.dct.trust_stack.plugins.module_utils._options import VERIFY_ARGS
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name, split_repository
-from ansible_collections.dct.trust_stack.plugins.module_utils._registry import manifest_bytes, registry_ca
-from ansible_collections.dct.trust_stack.plugins.module_utils._verify import NotaryVerifier, credentials_for, settle
+from ansible_collections.dct.trust_stack.plugins.module_utils._registry import catalog, manifest_bytes, registry_ca
+from ansible_collections.dct.trust_stack.plugins.module_utils._verify import NotaryVerifier, credentials_for, pin_for, settle
 
 
 def run(module):
     p = module.params
-    repositories = [split_repository(gun) for gun in p['repositories']]
     if p['signer']:
         check_signer_name(p['signer'])
+    if bool(p['repositories']) == p['all_repositories']:
+        raise TrustError('give repositories (a list) or all_repositories: true (with registry), one of them')
+    if p['all_repositories'] and not p['registry']:
+        raise TrustError('all_repositories needs registry: the registry whose catalog to read')
+    repositories = [split_repository(gun) for gun in p['repositories'] or []]
+    registry = p['registry'] or repositories[0].partition('/')[0]
+    outside = [gun for gun in repositories if gun.partition('/')[0] != registry]
+    if outside:
+        raise TrustError('not in registry %s, whose signatures lookaside_dir holds (its paths name no registry, so one '
+                         'lookaside is for one registry): %s. Nothing was mirrored.' % (registry, ', '.join(outside)))
     if not os.path.isdir(p['lookaside_dir']):
         raise TrustError('lookaside_dir %s does not exist (the front role makes it: front_signatures_dir)' % p['lookaside_dir'])
     settings = settle(p)
+    address = p['registry_address'] or registry
+    ca_file = registry_ca(address, settings['ca_cert'])
+    registry_credentials = credentials_for(p, registry + '/', 'registry_')
+    if p['all_repositories']:
+        repositories = ['%s/%s' % (registry, name)
+                        for name in catalog(address, ca_file, registry_credentials, p['timeout'])]
+    elif settings['disable_tofu']:
+        unpinned = [gun for gun in repositories if pin_for(gun, settings['pins']) is None]
+        if unpinned:
+            raise TrustError('not pinned: no pin matches %s and disable_tofu is set. Nothing was mirrored.'
+                             % ', '.join(unpinned))
     writer = SimpleSigningWriter(module, p['lookaside_dir'], find_cli(module, p['skopeo_cli'], 'skopeo_cli'),
                                  p['gpg_home'], p['key_fingerprint'], p['key_passphrase'])
     verifier = NotaryVerifier(module_runner(module), settings, notary_cli=p['notary_cli'],
                               credentials=lambda gun: credentials_for(p, gun), timeout=p['timeout'])
     found, before, after, failed = {}, {}, {}, []
     key_changed = writer.key_changed()
+    # 1. verify: what each repository has signed now, against what the lookaside holds
     try:
         for gun in repositories:
             present = writer.present(gun)
-            before[gun] = sorted(present)
-            # signatures made with another key are made again
-            valid = set() if key_changed else present
+            before[gun] = after[gun] = sorted(present)
             try:
                 signed = verifier.signed(gun, p['signer'])
             except TrustError as exc:
-                found[gun] = dict(error=str(exc), signed={}, added=[], removed=[])
-                after[gun] = before[gun]
-                failed.append(str(exc))
-                continue
+                if not (p['all_repositories'] and exc.status == 404):
+                    found[gun] = dict(error=str(exc), signed={}, added=[], removed=[])
+                    failed.append(str(exc))
+                    continue
+                # a repository of the catalog that has no trust data: nothing of it is signed
+                signed = {}
             wanted = set(signed.values())
-            entry = found[gun] = dict(signed=signed, added=sorted(wanted - valid), removed=sorted(present - wanted))
+            # signatures made with another key are made again
+            valid = set() if key_changed else present
+            found[gun] = dict(signed=signed, added=sorted(wanted - valid), removed=sorted(present - wanted))
             after[gun] = sorted(wanted)
-            if module.check_mode:
-                continue
-            source = '%s/%s' % (p['registry'], gun.partition('/')[2]) if p['registry'] else gun
-            ca_file = registry_ca(source.partition('/')[0], settings['ca_cert'])
-            for digest in entry['added']:
-                try:
-                    writer.add(gun, digest, manifest_bytes(source, digest, ca_file, credentials_for(p, gun, 'registry_'),
-                                                           p['timeout']))
-                except TrustError as exc:
-                    raise TrustError(str(exc), changed=any(f.get('added') or f.get('removed') for f in found.values()),
-                                     repositories=found)
-            for digest in entry['removed']:
-                writer.remove(gun, digest)
-        if key_changed and not failed and not module.check_mode:
-            writer.mark_key()
     finally:
         verifier.close()
+    if not module.check_mode:
+        # 2. sign every digest to add, each manifest fetched by its digest and checked against it; nothing is
+        # written until all are signed, so a wrong passphrase or a refusing registry leaves the lookaside as it was
+        wanted = [(gun, digest) for gun, entry in sorted(found.items()) for digest in entry['added']]
+        try:
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                manifests = list(pool.map(lambda item: manifest_bytes(
+                    '%s/%s' % (address, item[0].partition('/')[2]), item[1], ca_file, registry_credentials,
+                    p['timeout']), wanted))
+            signatures = writer.sign([item + (manifest,) for item, manifest in zip(wanted, manifests)], p['timeout'])
+        except TrustError as exc:
+            raise TrustError('%s. Nothing was mirrored.' % exc, repositories=found)
+        # 3. write
+        for (gun, digest), signature in zip(wanted, signatures):
+            writer.store(gun, digest, signature)
+        for gun, entry in found.items():
+            for digest in entry['removed']:
+                writer.remove(gun, digest)
+        if key_changed and not failed:
+            writer.mark_key()
     added = sum(len(f['added']) for f in found.values())
     removed = sum(len(f['removed']) for f in found.values())
     result = dict(changed=bool(added or removed), repositories=found, added=added, removed=removed,
@@ -179,12 +225,14 @@ def run(module):
 
 def main():
     argument_spec = dict(
-        repositories=dict(type='list', elements='str', required=True),
+        repositories=dict(type='list', elements='str'),
+        all_repositories=dict(type='bool', default=False),
         lookaside_dir=dict(type='path', required=True),
         gpg_home=dict(type='path', required=True),
         key_fingerprint=dict(type='str', required=True, no_log=False),
         key_passphrase=dict(type='str', required=True, no_log=True),
         registry=dict(type='str'),
+        registry_address=dict(type='str'),
         skopeo_cli=dict(type='str', default='skopeo'),
     )
     argument_spec.update(VERIFY_ARGS)

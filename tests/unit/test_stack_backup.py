@@ -78,3 +78,25 @@ def test_the_check_value_opens_with_the_unvault_filter_and_only_with_the_passphr
         assert 'decrypt' in str(exc).lower()
     else:
         raise AssertionError('a wrong passphrase opened the check value')
+
+
+@pytest.mark.parametrize('exists', [True, False])
+def test_the_mirror_lookaside_is_a_part_of_its_own_and_an_empty_one_when_the_mirror_wrote_none(tmp_path, exists):
+    bin_dir, work, storage, lookaside = tmp_path / 'bin', tmp_path / 'work', tmp_path / 'storage', tmp_path / 'sigs'
+    for path in (bin_dir, work, storage):
+        path.mkdir(parents=True)
+    if exists:
+        (lookaside / 'team' / 'app@sha256=abc').mkdir(parents=True)
+        (lookaside / 'team' / 'app@sha256=abc' / 'signature-1').write_bytes(b'signed')
+    (bin_dir / 'docker').write_text(FAKE_DOCKER)
+    (bin_dir / 'docker').chmod(0o755)
+    (work / 'passphrase').write_text('secret')
+    env = dict(os.environ, PATH='%s:%s' % (bin_dir, os.environ['PATH']), FAKE_LOG=str(tmp_path / 'log'),
+               FAKE_STORAGE=str(storage), FAKE_SOURCE=str(storage))
+    done = subprocess.run(['bash', '-c', host_script(str(work), 'trust', ['notaryserver'], str(lookaside))], env=env,
+                          capture_output=True, text=True, check=True)
+    assert parse_sums(done.stdout).keys() == {'databases.sql.enc', 'registry.tar.enc', 'signatures.tar.enc'}
+    listing = subprocess.run(
+        'openssl enc -d -aes-256-ctr -pbkdf2 -pass env:PASSPHRASE -in %s/signatures.tar.enc | tar -tf -' % work,
+        shell=True, env=dict(os.environ, PASSPHRASE='secret'), capture_output=True, text=True, check=True).stdout
+    assert ('./team/app@sha256=abc/signature-1' in listing.split()) is exists

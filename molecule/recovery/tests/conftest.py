@@ -1,5 +1,6 @@
 """The recovery scenario's verifier: the stack dcttestrec (deployed by converge), a second restore target dcttestrec2,
 and the playbooks they are driven with (backup_stack.yml, restore_stack.yml, stack.yml, this scenario's sign.yml)."""
+import hashlib
 import json
 import os
 import pathlib
@@ -31,6 +32,18 @@ REGISTRY = f'localhost:{STACKS[FIRST]["registry"]}'
 NOTARY = f'localhost:{STACKS[FIRST]["notary"]}'
 
 
+def lookaside(stack):
+    """Where the stack's front serves the signature mirror's signatures from (the mirror role's default)."""
+    return f'/var/lib/dct-trust-stack/{stack}/signatures'
+
+
+def signatures(stack):
+    """{path below the lookaside: SHA-256} of every file the mirror left there."""
+    root = pathlib.Path(lookaside(stack))
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in root.rglob('*') if p.is_file()} if root.exists() else {}
+
+
 def inventory(stack):
     """A JSON inventory for one stack (the scenario's molecule.yml, with the stack's name, ports and state)."""
     conf = STACKS[stack]
@@ -39,7 +52,8 @@ def inventory(stack):
     stack_vars = {'trust_stack_name': stack, 'trust_stack_controller_dir': str(conf['state']),
                   'notary_server_port': conf['notary'], 'notary_server_bind_address': '127.0.0.1',
                   'registry_port': conf['registry'], 'registry_bind_address': '127.0.0.1',
-                  'images_base_pull': False, 'stack_backup_dir': str(BACKUPS)}
+                  'images_base_pull': False, 'stack_backup_dir': str(BACKUPS),
+                  'front_signatures_dir': lookaside(stack)}
     path.write_text(json.dumps({'all': {'hosts': {'localhost': host}, 'vars': stack_vars,
                                         'children': {'trust_stack': {'hosts': {'localhost': {}}}}}}))
     return str(path)
@@ -116,11 +130,13 @@ def fingerprint(stack):
 
 
 def destroy(stack):
-    """Lose the stack host: its containers, networks, volumes, host files, and the controller's PKI and credentials."""
+    """Lose the stack host: its containers, networks, volumes, host files (the mirror's lookaside too), and the
+    controller's PKI and credentials."""
     run(['bash', '-c', f'docker ps -aq --filter name=^{stack}_ | xargs -r docker rm -f; '
                        f'docker network ls -q --filter name=^{stack}_ | xargs -r docker network rm; '
                        f'docker volume ls -q --filter name=^{stack}_ | xargs -r docker volume rm'])
     shutil.rmtree(f'/etc/dct-trust-stack/{stack}', ignore_errors=True)
+    shutil.rmtree(f'/var/lib/dct-trust-stack/{stack}', ignore_errors=True)
     shutil.rmtree(STACKS[stack]['state'], ignore_errors=True)
 
 

@@ -1,4 +1,5 @@
-"""Lose the stack host, lose nothing (issue 21). Two signers sign tags in two repositories; the stack is backed up
+"""Lose the stack host, lose nothing (issues 21, 32). Two signers sign tags in two repositories, and the signature
+mirror mirrors them; the stack is backed up
 while it runs; one more tag is signed (the only thing a restore may lose); then the stack host is lost (containers,
 volumes, host files, and the controller's PKI and credentials). Bad sets are refused with nothing changed; the
 restore gives the same service back to clients that keep their trust caches; the same set restored under a second
@@ -13,7 +14,7 @@ import pytest
 
 from conftest import (BACKUPS, CLIENTS, FIRST, NOTARY, REGISTRY, STACKS, answers, build, container_id, destroy,
                       docker_client, fingerprint, inspect, playbook, registry_has, registry_password, ca_cert, run,
-                      sign, signer_aliases)
+                      sign, signatures, signer_aliases)
 
 REPOS = {'alice': f'{REGISTRY}/recovery/app', 'bob': f'{REGISTRY}/recovery/tool'}
 SECOND = 'dcttestrec2'
@@ -32,6 +33,11 @@ def world():
         for tag in ('v1', 'v2'):
             build(repo, tag)
         sign(signer, repo, ['v1', 'v2'], configs[signer])
+    # every repository of the registry's catalog (the two just signed)
+    mirrored = playbook(FIRST, 'mirror', signature_mirror_all_repositories=True, signature_mirror_registry=REGISTRY)
+    assert 'signature mirror: 2 repositories, 4 signatures added, 0 removed' in mirrored.stdout, mirrored.stdout[-3000:]
+    mirror_key = (STACKS[FIRST]['state'] / 'credentials' / 'mirror.key.asc').read_bytes()
+    mirrored_signatures = signatures(FIRST)
     # what each signer's client has verified and cached when the backup is taken
     before = {signer: answers(inspect([repo], configs[signer])[repo]) for signer, repo in REPOS.items()}
     for signer in REPOS:  # the clients as they are at the backup, for the second restore target
@@ -46,7 +52,8 @@ def world():
     sign('alice', REPOS['alice'], ['after-backup'], configs['ci'])
     after = answers(inspect([REPOS['alice']], configs['ci'])[REPOS['alice']])
     destroy(FIRST)
-    return {'configs': configs, 'before': before, 'after': after, 'backup': backup, 'backup_seconds': backup_seconds}
+    return {'configs': configs, 'before': before, 'after': after, 'backup': backup, 'backup_seconds': backup_seconds,
+            'signatures': mirrored_signatures, 'mirror_key': mirror_key}
 
 
 def backup_set():
@@ -59,10 +66,10 @@ def test_the_backup_is_one_private_encrypted_set_with_a_manifest(world):
     found = backup_set()
     assert oct(found.stat().st_mode & 0o777) == '0o700'
     names = sorted(p.name for p in found.iterdir())
-    assert names == ['controller.tar.enc', 'databases.sql.enc', 'manifest.json', 'registry.tar.enc']
+    assert names == ['controller.tar.enc', 'databases.sql.enc', 'manifest.json', 'registry.tar.enc', 'signatures.tar.enc']
     for part in found.iterdir():
         assert oct(part.stat().st_mode & 0o777) == '0o600', part
-    for part in ('databases.sql.enc', 'registry.tar.enc', 'controller.tar.enc'):
+    for part in ('databases.sql.enc', 'registry.tar.enc', 'controller.tar.enc', 'signatures.tar.enc'):
         assert (found / part).read_bytes()[:8] == b'Salted__', f'{part} is not encrypted'
     assert re.search(rf'backup {found.name} of stack {FIRST} taken at ', world['backup'].stdout)
 
@@ -112,6 +119,11 @@ def test_the_restore_is_the_same_service_for_clients_with_their_caches(world):
     for signer, repo in REPOS.items():
         assert answers(inspect([repo], world['configs'][signer])[repo]) == world['before'][signer], \
             f'{repo}: other tags, digests, root or repository keys than before the backup'
+    # the mirror key and its signatures are back, byte for byte, and the mirror finds nothing to do
+    assert (STACKS[FIRST]['state'] / 'credentials' / 'mirror.key.asc').read_bytes() == world['mirror_key']
+    assert len(world['signatures']) == 5 and signatures(FIRST) == world['signatures']  # 4 and the key's marker
+    again = playbook(FIRST, 'mirror', signature_mirror_repositories=list(REPOS.values()))
+    assert 'signature mirror: 2 repositories, 0 signatures added, 0 removed' in again.stdout, again.stdout[-3000:]
     # the tag signed after the backup is the only thing lost ...
     assert set(world['after'][0]) - set(world['before']['alice'][0]) == {'after-backup'}
     # ... and a client that had verified it refuses the older restored metadata (TUF's rollback protection)
