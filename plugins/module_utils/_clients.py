@@ -9,7 +9,6 @@ local images and pushes them."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import hashlib
 import json
 import os
 
@@ -21,7 +20,7 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import 
 from ansible_collections.dct.trust_stack.plugins.module_utils._engine import engine_images, repo_digest
 from ansible_collections.dct.trust_stack.plugins.module_utils._expiry import utc_now
 from ansible_collections.dct.trust_stack.plugins.module_utils._notary_server import ServerClient
-from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import inspect_data, pushed
+from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import cached_metadata, inspect_data, pushed
 from ansible_collections.dct.trust_stack.plugins.module_utils._registry import (
     basic_credentials, manifest_config, manifest_head, registry_ca)
 from ansible_collections.dct.trust_stack.plugins.module_utils._staging import publish
@@ -269,7 +268,7 @@ class NotaryCLI(CLIClient):
                              'matches the cache (then remove that cache directory): %s'
                              % (repository, self.trust_dir, repository, last))
         if rc == 0:
-            return inspect_data(repository, self.cached_metadata(repository), utc_now())
+            return inspect_data(repository, cached_metadata(self.trust_dir, repository), utc_now())
         message = '%s\n%s' % (out.strip(), err.strip())
         kind = inspect_failure(rc, message)
         if kind == 'expired':
@@ -296,23 +295,6 @@ class NotaryCLI(CLIClient):
         if root is None:
             raise TrustError('%s has no trust data on %s yet: sign a tag first' % (gun, self.server_url()))
         return root
-
-    def cached_metadata(self, gun):
-        """{role: (raw bytes, parsed JSON)} of every metadata file notary cached for gun."""
-        base = os.path.join(self.trust_dir, 'tuf', gun, 'metadata')
-        found = {}
-        for top, dummy, files in os.walk(base):
-            for name in files:
-                if name.endswith('.json'):
-                    path = os.path.join(top, name)
-                    role = os.path.relpath(path, base)[:-len('.json')].replace(os.sep, '/')
-                    with open(path, 'rb') as handle:
-                        raw = handle.read()
-                    try:
-                        found[role] = (hashlib.sha256(raw).hexdigest(), json.loads(raw.decode('utf-8')))
-                    except ValueError:
-                        continue
-        return found
 
     # ------------------------------------------------------------ changing trust data
 

@@ -52,6 +52,11 @@ def refusal(credentials, repository, detail):
     return 'not allowed for %s on repository %s: %s' % (who, repository, detail)
 
 
+def engine_not_running(message):
+    """Whether a docker CLI call failed because no engine answers on its socket."""
+    return 'cannot connect to the docker daemon' in (message or '').lower()
+
+
 def is_publish_conflict(message):
     """Whether a refused publish can be tried again on the newest metadata (see CONFLICT_RE)."""
     return bool(CONFLICT_RE.search(message or ''))

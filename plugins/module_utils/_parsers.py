@@ -9,6 +9,9 @@ __metaclass__ = type
 
 import base64
 import binascii
+import hashlib
+import json
+import os
 import re
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
@@ -96,6 +99,25 @@ def _consistent(metadata, role, parent_role, keyids=None, threshold=1, now=None)
     elif listed.get('version') != (document.get('signed') or {}).get('version'):
         return None
     return document.get('signed') or {}
+
+
+def cached_metadata(trust_dir, gun):
+    """{role: (sha256 hex of the file, its JSON)} of every metadata file notary verified and cached for gun in
+    trust_dir (a docker trust directory, or a verifier's cache_dir)."""
+    base = os.path.join(trust_dir, 'tuf', gun, 'metadata')
+    found = {}
+    for top, dummy, files in os.walk(base):
+        for name in files:
+            if name.endswith('.json'):
+                path = os.path.join(top, name)
+                role = os.path.relpath(path, base)[:-len('.json')].replace(os.sep, '/')
+                with open(path, 'rb') as handle:
+                    raw = handle.read()
+                try:
+                    found[role] = (hashlib.sha256(raw).hexdigest(), json.loads(raw.decode('utf-8')))
+                except ValueError:
+                    continue
+    return found
 
 
 def inspect_data(gun, metadata, now=None):

@@ -50,6 +50,19 @@ def split_reference(ref):
     return match.group('repository'), match.group('tag')
 
 
+def image_registry(ref):
+    """(registry, repository, tag or None) of an image reference as a container names it ([host[:port]/]name[:tag]
+    [@digest]; a name without a registry host is docker.io's), or None for an image ID or what is not a reference."""
+    name = (ref or '').partition('@')[0]
+    match = REFERENCE_RE.match(name)
+    if not match or name.startswith('sha256:') or re.match(r'^[0-9a-f]{12,64}$', name):
+        return None
+    repository = match.group('repository')
+    first = repository.partition('/')[0]
+    registry = first if '/' in repository and ('.' in first or ':' in first or first == 'localhost') else 'docker.io'
+    return registry, repository, match.group('tag')
+
+
 def requested_tags(params, verb):
     """(repository, [tags]) from the TARGET_ARGS options (_options.py): images of one repository, or a repository
     and its tags; tags de-duplicated in order; TrustError naming a bad one."""

@@ -15,7 +15,7 @@ def target(hex_digest):
 
 
 def cache(roles, stale=(), signed_by=('t1', 'k1', 'k2')):
-    """{role: (sha256 hex, JSON)} as NotaryCLI.cached_metadata gives it, the snapshot naming each role's file (a role in
+    """{role: (sha256 hex, JSON)} as _parsers.cached_metadata gives it, the snapshot naming each role's file (a role in
     stale is cached with other content than the snapshot names), each file with signatures by signed_by."""
     raw = dict((role, json.dumps({'signed': signed, 'signatures': [{'keyid': k} for k in signed_by]}).encode())
                for role, signed in roles.items())
