@@ -379,6 +379,58 @@ def bench_mirror():
     return results
 
 
+# ---------------------------------------------------------------- 9. the fleet audit
+
+AUDIT_HOSTS, AUDIT_CONTAINERS = 20, 5
+
+
+def bench_audit():
+    """9: playbooks/audit.yml on 20 hosts with 5 running containers each, first run (a new report directory: no
+    history, no TUF cache) and re-run. The hosts are inventory names on this machine (local connection), each
+    reading its own 5 containers of the machine's dockerd (a name filter); the containers run 5 signed tags."""
+    config = signing_client('docker-audit')
+    repo = 'localhost:5000/bench/audit-%d' % int(time.time())
+    tags = ['c%d' % i for i in range(1, AUDIT_CONTAINERS + 1)]
+    context = os.path.join(WORK, 'ctx-audit')
+    os.makedirs(context, exist_ok=True)
+    for tag in tags:  # images that can run (the lab's notary image has sleep), one digest each
+        with open(os.path.join(context, 'Dockerfile'), 'w') as handle:
+            handle.write('FROM dct/notary:0.7.0\nLABEL bench=audit-%s\n' % tag)
+        sh(['docker', 'build', '-q', '-t', '%s:%s' % (repo, tag), context])
+    sh(['ansible-playbook', 'bench/sign.yml', '-e', json.dumps({
+        'bench_repository': repo, 'bench_tags': tags, 'bench_config': config, 'bench_server': LAB_SERVER})])
+    prefix = '%s_audit_' % STACK
+    hosts = ['audit-h%02d' % h for h in range(1, AUDIT_HOSTS + 1)]
+    sh('docker ps -aq --filter name=^%s | xargs -r docker rm -f >/dev/null' % prefix)
+    for host in hosts:
+        for tag in tags:
+            sh(['docker', 'run', '-d', '--name', '%s%s_%s' % (prefix, host, tag), '--network', 'none',
+                '--entrypoint', '/bin/sleep', '%s:%s' % (repo, tag), 'infinity'])
+    inventory = os.path.join(WORK, 'audit.yml')
+    with open(inventory, 'w') as handle:
+        json.dump({'all': {'vars': {'trust_stack_controller_dir': LAB_STATE, 'notary_server_port': 4443}},
+                   'audit_bench': {'hosts': dict((h, {'audit_filters': ['name=^%s%s_' % (prefix, h)]}) for h in hosts),
+                                   'vars': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}}},
+                  handle)
+    report = os.path.join(WORK, 'audit-report')
+    extra = json.dumps({'audit_hosts': 'audit_bench', 'audit_registries': ['localhost:5000'], 'audit_report_dir': report})
+    results = {'first': [], 'again': []}
+    try:
+        for run in range(RUNS):
+            shutil.rmtree(report, ignore_errors=True)
+            for phase in ('first', 'again'):
+                seconds, changed = playbook('-i', inventory, 'playbooks/audit.yml', '-e', extra, env={'ANSIBLE_FORKS': '10'})
+                with open(os.path.join(report, 'audit.json')) as handle:
+                    counts = json.load(handle)['counts']
+                if counts['signed'] != AUDIT_HOSTS * AUDIT_CONTAINERS or (phase == 'again' and changed):
+                    raise SystemExit('bench: the audit found %s (changed=%d)' % (counts, changed))
+                results[phase].append(seconds)
+                log('audit run %d %s: %.1f s' % (run + 1, phase, seconds))
+    finally:
+        sh('docker ps -aq --filter name=^%s | xargs -r docker rm -f >/dev/null' % prefix)
+    return results
+
+
 # ---------------------------------------------------------------- 6. the front's cost per push
 
 FRONT_PUSHES = 20
@@ -472,7 +524,7 @@ def bench_clients():
 # ---------------------------------------------------------------- the report
 
 def write_report(deploy, site, sign, clients, measured, resolve=None, front=None, scale=None, backup=None, info=None,
-                 mirror=None):
+                 mirror=None, audit=None):
     cores = os.cpu_count()
     d_col, d_sh = median(deploy['collection']), median(deploy['shell'])
     s_med = median(site[0])
@@ -554,8 +606,15 @@ def write_report(deploy, site, sign, clients, measured, resolve=None, front=None
                              'first run' if phase == 'first' else 're-run'),
                          '%.2f s' % mi['sign %s' % phase], '%.2f' % (mi['mirror %s' % phase] / mi['sign %s' % phase]),
                          '- (the second signature\'s cost)'))
+    if audit:
+        a_first, a_again = median(audit['first']), median(audit['again'])
+        hosts = AUDIT_HOSTS
+        rows.append(('9. audit %d hosts with %d running containers each' % (hosts, AUDIT_CONTAINERS),
+                     'playbooks/audit.yml, first run', '%.1f s (%.2f s/host)' % (a_first, a_first / hosts),
+                     're-run (changed=0)', '%.1f s (%.2f s/host)' % (a_again, a_again / hosts),
+                     '%.2f' % (a_again / a_first), '-'))
     raw = {'deploy': deploy, 'site': site[0], 'sign': sign, 'clients': clients, 'resolve': resolve, 'front': front,
-           'scale': scale, 'backup': backup, 'info': info, 'mirror': mirror}
+           'scale': scale, 'backup': backup, 'info': info, 'mirror': mirror, 'audit': audit}
     lines = [
         '# Benchmarks',
         '',
@@ -563,7 +622,8 @@ def write_report(deploy, site, sign, clients, measured, resolve=None, front=None
         'alternating, medians shown. Ratios are collection / other side; this machine is noisy, so compare',
         'ratios from one run, not seconds across runs. Measured: %s.' % (', '.join(
             '%s %s' % (part, measured.get(part, 'at an unknown time'))
-            for part in ('deploy', 'site', 'sign', 'scale', 'clients', 'resolve', 'info', 'front', 'backup', 'mirror'))),
+            for part in ('deploy', 'site', 'sign', 'scale', 'clients', 'resolve', 'info', 'front', 'backup', 'mirror',
+                         'audit'))),
         '',
         '| measurement | collection | median | other side | median | ratio | target |',
         '| --- | --- | --- | --- | --- | --- | --- |',
@@ -592,6 +652,12 @@ def write_report(deploy, site, sign, clients, measured, resolve=None, front=None
         '  at once; the stack host\'s copy of the mirror key is protected with the fewest S2K rounds gpg-agent',
         '  allows (65536): with its default (calibrated to about 100 ms) every signature derived the key again,',
         '  one at a time in the agent, and 8a was 17.4 s against 4.2 s (4.1) in a run on 2026-12-07.',
+        '- 9: the hosts are %d inventory names on this machine (local connection, 10 forks), each reading its own %d'
+        % (AUDIT_HOSTS, AUDIT_CONTAINERS),
+        '  containers of the machine\'s dockerd (audit_filters): per host one containers_info run; on the',
+        '  controller one trust_audit run, one `notary list` of the repository for all %d containers, and the'
+        % (AUDIT_HOSTS * AUDIT_CONTAINERS),
+        '  report. Over SSH each host adds its connection. The first run has no history and no TUF cache.',
         '- 1: the collection\'s side includes what plain docker run does not: preflight checks, the pki_plan',
         '  look at the certificates, MariaDB accounts and schema migrations, and waits that poll until each',
         '  service answers (notary-server: until it gets a timestamp key from the signer, end to end).',
@@ -725,7 +791,7 @@ def ha_section():
 
 def main():
     os.makedirs(WORK, exist_ok=True)
-    only = sys.argv[1:] or ['deploy', 'site', 'sign', 'scale', 'clients', 'resolve', 'info', 'front', 'backup', 'mirror']
+    only = sys.argv[1:] or ['deploy', 'site', 'sign', 'scale', 'clients', 'resolve', 'info', 'front', 'backup', 'mirror', 'audit']
     if only == ['report']:  # rewrite docs/BENCHMARKS.md from the last measurements
         only = []
     cache = os.path.join(WORK, 'results.json')
@@ -738,7 +804,7 @@ def main():
     if all(k in results for k in ('deploy', 'site', 'sign', 'clients')):
         write_report(results['deploy'], results['site'], results['sign'], results['clients'], results.get('measured', {}),
                      results.get('resolve'), results.get('front'), results.get('scale'), results.get('backup'),
-                     results.get('info'), results.get('mirror'))
+                     results.get('info'), results.get('mirror'), results.get('audit'))
 
 
 if __name__ == '__main__':

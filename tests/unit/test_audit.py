@@ -50,7 +50,9 @@ def test_the_verdicts():
     trust = FakeTrust({REG + '/team/app': {A: (['v1'], ['alice'])}, REG + '/team/new': TrustError('no data', status=404),
                        REG + '/team/down': TrustError('team/down: the notary server is unreachable')})
     history = {REG + '/team/app': {B: dict(tags=['v0'], first_seen='2026-12-01T00:00:00Z')}}
-    judge = lambda c: verdict(c, [REG], trust, history)  # noqa: E731
+
+    def judge(found):
+        return verdict(found, [REG], trust, history)
     assert judge(container(REG + '/team/app:v1', REG + '/team/app@' + A))['signers'] == ['alice']
     revoked = judge(container(REG + '/team/app:v0', REG + '/team/app@' + B))
     assert (revoked['verdict'], revoked['tags']) == ('revoked', ['v0'])
