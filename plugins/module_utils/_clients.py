@@ -16,7 +16,8 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._cli import (
     TIMED_OUT, find_cli, module_runner, run_many, timed)
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
 from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import (
-    expired_lines, explain_sign_failure, fell_back_to_cache, inspect_failure, is_refusal, last_line, refusal)
+    expired_lines, explain_sign_failure, fell_back_to_cache, inspect_failure, is_docker_cli, is_refusal, last_line,
+    refusal)
 from ansible_collections.dct.trust_stack.plugins.module_utils._engine import engine_images, repo_digest
 from ansible_collections.dct.trust_stack.plugins.module_utils._expiry import utc_now
 from ansible_collections.dct.trust_stack.plugins.module_utils._notary_server import ServerClient
@@ -93,7 +94,7 @@ class ContainerCLI(CLIClient):
         when something is pushed, so a run that changes nothing runs no container CLI."""
         if self._is_docker is None:
             rc, out, dummy = self.run(['--version'])
-            self._is_docker = rc == 0 and out.lower().startswith('docker version')
+            self._is_docker = rc == 0 and is_docker_cli(out)
         return self._is_docker
 
     def auth_args(self):

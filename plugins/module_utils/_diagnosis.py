@@ -52,6 +52,12 @@ def refusal(credentials, repository, detail):
     return 'not allowed for %s on repository %s: %s' % (who, repository, detail)
 
 
+def is_docker_cli(version_output):
+    """Whether `<cli> --version` printed docker's own CLI ("Docker version ..."), not podman's (podman-docker's
+    `docker` is a script that runs podman, and says "podman version ...")."""
+    return (version_output or '').lower().startswith('docker version')
+
+
 def engine_not_running(message):
     """Whether a docker CLI call failed because no engine answers on its socket."""
     return 'cannot connect to the docker daemon' in (message or '').lower()

@@ -103,7 +103,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._cli import TIMED_OUT, timed
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, run_module
-from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import engine_not_running
+from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import engine_not_running, is_docker_cli
 
 
 def run_cli(module, argv, what):
@@ -166,7 +166,7 @@ def run(module):
     podman, docker = installed(module, p['podman_cli']), installed(module, p['docker_cli'])
     if docker:
         rc, out, err = run_cli(module, [docker, '--version'], 'docker --version')
-        if 'podman' in out.lower():
+        if rc == 0 and not is_docker_cli(out):
             engines['docker'] = 'podman-docker'
             podman = podman or docker
             docker = None
