@@ -52,6 +52,12 @@ def refusal(credentials, repository, detail):
     return 'not allowed for %s on repository %s: %s' % (who, repository, detail)
 
 
+def is_bad_passphrase(message):
+    """Whether a signing CLI failed because the key's passphrase did not open it (skopeo standalone-sign: "Error
+    creating signature: Bad passphrase", from gpgme)."""
+    return 'bad passphrase' in (message or '').lower()
+
+
 def is_docker_cli(version_output):
     """Whether `<cli> --version` printed docker's own CLI ("Docker version ..."), not podman's (podman-docker's
     `docker` is a script that runs podman, and says "podman version ...")."""

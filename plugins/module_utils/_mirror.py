@@ -17,6 +17,7 @@ import tempfile
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._cli import TIMED_OUT, run_many, timed
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
+from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import is_bad_passphrase
 
 SIGNATURE = 'signature-1'
 # the fingerprint of the key the lookaside's signatures were made with: another key (a new or restored one) makes
@@ -91,8 +92,7 @@ class SimpleSigningWriter(object):
                 gun, digest = items[number][:2]
                 if rc != 0:
                     text = 'no answer within %s s' % timeout if rc == TIMED_OUT else (err or out).strip()
-                    # skopeo says "Error creating signature: Bad passphrase" when the key does not open
-                    why = ('wrong key_passphrase: the mirror key did not open' if 'passphrase' in text.lower()
+                    why = ('wrong key_passphrase: the mirror key did not open' if is_bad_passphrase(text)
                            else 'is key %s in %s?' % (self.fingerprint, self.gpg_home))
                     raise TrustError('%s@%s: skopeo standalone-sign failed (%s): %s' % (gun, digest, why, text))
                 with open(os.path.join(work, '%d.signature' % number), 'rb') as handle:

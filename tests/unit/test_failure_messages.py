@@ -59,3 +59,16 @@ def test_a_trust_error_carries_what_was_done_before_it():
     exc = _common.TrustError('docker trust sign x:2 failed', changed=True, actions=['sign x:1'])
     assert str(exc) == 'docker trust sign x:2 failed'
     assert exc.result == {'changed': True, 'actions': ['sign x:1']}
+
+
+def test_the_container_cli_and_a_bad_key_passphrase_are_told_apart_by_what_the_clis_print():
+    # docker 28 and 20.10 print "Docker version ...", podman and podman-docker's docker "podman version ..."
+    assert _diagnosis.is_docker_cli('Docker version 28.2.2, build e6534b4\n')
+    assert _diagnosis.is_docker_cli('Docker version 20.10.24+dfsg1, build 297e128\n')
+    assert not _diagnosis.is_docker_cli('podman version 4.3.1\n')
+    assert not _diagnosis.is_docker_cli('')
+    # skopeo standalone-sign with a wrong --passphrase-file (seen in the fleet scenario)
+    assert _diagnosis.is_bad_passphrase('time="2026-12-07T06:49:46Z" level=fatal msg="Error creating signature: Bad passphrase"')
+    assert not _diagnosis.is_bad_passphrase('level=fatal msg="Error creating signature: no secret key"')
+    assert _diagnosis.engine_not_running('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. '
+                                         'Is the docker daemon running?')
