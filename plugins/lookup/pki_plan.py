@@ -42,6 +42,14 @@ options:
     description: The wanted common name of a CA the role makes.
     type: str
     default: ''
+  stack:
+    description:
+      - The stack the PKI is for. I(dir) records the stack it belongs to in C(<dir>/stack) (the role writes it;
+        a restore writes the stack it restores to); a directory that names another stack, or, without that
+        record, holds a CA with another common name than I(ca_common_name), is another stack's (C(foreign)).
+      - Empty, no such check.
+    type: str
+    default: ''
   key_type:
     description: C(ECC) or C(RSA).
     type: str
@@ -89,6 +97,15 @@ _raw:
     leafs:
       description: Leaf name to the reasons for its key and certificate.
       type: dict
+    foreign:
+      description:
+        - Why I(dir) is another stack's (it names another stack in C(<dir>/stack), or, without that record, its CA's
+          common name is not I(ca_common_name)); empty otherwise, and always with I(own_ca). The role refuses it
+          rather than make a new CA over the other stack's.
+      type: str
+    record:
+      description: Whether C(<dir>/stack) is to be written (it is missing, and the directory is not another stack's).
+      type: bool
 '''
 
 import datetime
@@ -238,10 +255,28 @@ class PkiPlan(object):
                            % (path, left.days, int(self.o['renew_days'])))
         return reasons
 
+    def owner(self, ca_cert):
+        """{'foreign': why dir is another stack's, or '', 'record': whether to write dir/stack}."""
+        if not self.o['stack'] or self.o['own_ca']:
+            return {'foreign': '', 'record': False}
+        try:
+            with open(os.path.join(self.o['dir'], 'stack')) as handle:
+                recorded = handle.read().strip()
+        except (IOError, OSError):
+            recorded = None
+        if recorded is not None:
+            return {'foreign': 'it belongs to stack %s (%s/stack)' % (recorded, self.o['dir'])
+                    if recorded != self.o['stack'] else '', 'record': False}
+        names = _common_names(ca_cert) if ca_cert is not None else []
+        if names and names != [self.o['ca_common_name']]:
+            return {'foreign': 'its CA is "%s", not "%s"' % (', '.join(names), self.o['ca_common_name']), 'record': False}
+        return {'foreign': '', 'record': True}
+
     def run(self):
         problem = _mode_problem(self.o['dir'], 0o700)
         ca_reasons, ca_cert = self.ca()
         plan = {'dir': [problem] if problem else [], 'ca': ca_reasons, 'leafs': {}}
+        plan.update(self.owner(ca_cert))
         for name, spec in sorted(self.o['leafs'].items()):
             # a CA that is to be made invalidates every leaf it issued
             plan['leafs'][name] = (['the CA is to be made'] if plan['ca'] else []) + self.leaf(name, spec, ca_cert)
@@ -255,5 +290,6 @@ class LookupModule(LookupBase):
             raise AnsibleLookupError('dct.trust_stack.pki_plan needs the cryptography Python library (42 or later) on the controller')
         self.set_options(var_options=variables, direct=kwargs)
         options = dict((name, self.get_option(name)) for name in (
-            'dir', 'ca_cert', 'ca_key', 'own_ca', 'ca_common_name', 'key_type', 'key_curve', 'key_size', 'leafs', 'renew_days'))
+            'dir', 'ca_cert', 'ca_key', 'own_ca', 'ca_common_name', 'stack', 'key_type', 'key_curve', 'key_size', 'leafs',
+            'renew_days'))
         return [PkiPlan(options).run()]

@@ -63,13 +63,27 @@ def pki(tmp_path):
 
 def plan(directory, **changes):
     options = dict(dir=str(directory), ca_cert=str(directory / 'ca.crt'), ca_key=str(directory / 'ca.key'), own_ca=False,
-                   ca_common_name='Test CA', key_type='ECC', key_curve='secp256r1', key_size=3072, leafs=LEAFS, renew_days=30)
+                   ca_common_name='Test CA', stack='', key_type='ECC', key_curve='secp256r1', key_size=3072, leafs=LEAFS,
+                   renew_days=30)
     options.update(changes)
     return PkiPlan(options).run()
 
 
 def test_a_pki_as_wanted_needs_nothing(pki):
-    assert plan(pki[0]) == {'dir': [], 'ca': [], 'leafs': {'registry': []}}
+    assert plan(pki[0]) == {'dir': [], 'ca': [], 'leafs': {'registry': []}, 'foreign': '', 'record': False}
+
+
+def test_another_stacks_pki_is_named_for_the_role_to_refuse(pki):
+    # without a record of its stack: by the CA's common name; the record is to be written when it is this stack's
+    assert plan(pki[0], stack='two', ca_common_name='Other CA')['foreign'] == 'its CA is "Test CA", not "Other CA"'
+    assert plan(pki[0], stack='one') == {'dir': [], 'ca': [], 'leafs': {'registry': []}, 'foreign': '', 'record': True}
+    # with the record: by it, whatever the CA is called (a restore under another name keeps the CA)
+    (pki[0] / 'stack').write_text('one\n')
+    assert plan(pki[0], stack='two')['foreign'] == 'it belongs to stack one (%s/stack)' % pki[0]
+    assert plan(pki[0], stack='one', ca_common_name='Other CA')['foreign'] == ''
+    # an own CA may serve several stacks; a missing directory is no one's
+    assert plan(pki[0], stack='two', own_ca=True)['foreign'] == ''
+    assert plan(pki[0] / 'none', stack='two') == dict(plan(pki[0] / 'none', stack='two'), foreign='', record=True)
 
 
 def test_a_missing_directory_ca_and_leaf_are_all_to_be_made(tmp_path):
@@ -113,4 +127,5 @@ def test_a_key_of_another_type_is_remade(pki):
 
 def test_an_own_ca_is_never_made(pki):
     os.chmod(pki[0] / 'ca.key', 0o644)
-    assert plan(pki[0], own_ca=True, ca_common_name='anything') == {'dir': [], 'ca': [], 'leafs': {'registry': []}}
+    assert plan(pki[0], own_ca=True, ca_common_name='anything') == {'dir': [], 'ca': [], 'leafs': {'registry': []}, 'foreign': '',
+                                                                     'record': False}

@@ -185,3 +185,16 @@ def test_a_new_default_alias_keeps_the_old_keys_and_dropping_the_old_alias_is_re
     assert failed.returncode != 0, out[-2000:]
     assert f'alias timestamp_1 still encrypts {aliases["timestamp_1"]} private key(s)' in out, out[-3000:]
     assert container_id(FIRST, 'notary_signer') == signer_before
+
+
+def test_a_stack_pointed_at_another_stacks_controller_directory_is_refused_by_name(world):
+    """Two stacks, one controller directory: the second is refused before anything changes, naming the stack the
+    directory belongs to; the first's CA (which its clients trust) stays as it is (issue 36)."""
+    ca = STACKS[FIRST]['state'] / 'pki' / 'ca.crt'
+    kept, first, second = ca.read_bytes(), fingerprint(FIRST), fingerprint(SECOND)
+    failed = playbook(SECOND, 'stack', check=False, trust_stack_controller_dir=str(STACKS[FIRST]['state']))
+    out = ' '.join((failed.stdout + failed.stderr).split())
+    assert failed.returncode != 0, out[-2000:]
+    assert f'not stack {SECOND}' in out and f'it belongs to stack {FIRST} (' in out and 'Nothing was changed' in out, out[-3000:]
+    assert ca.read_bytes() == kept
+    assert (fingerprint(FIRST), fingerprint(SECOND)) == (first, second)
