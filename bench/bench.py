@@ -123,12 +123,17 @@ def signing_client(name):
     os.makedirs(os.path.join(config, 'tls'), mode=0o700)
     shutil.copytree(os.path.expanduser('~/.docker/tls/localhost:4443'), os.path.join(config, 'tls', 'localhost:4443'))
     shutil.copy(os.path.expanduser('~/.docker/config.json'), config)  # the lab's registry login
+    build('localhost:5000/bench/base:1', 'FROM scratch\nLABEL bench=sign\nCOPY Dockerfile /\n')
+    return config
+
+
+def build(ref, dockerfile):
+    """The image ref, built from dockerfile (a build context of that Dockerfile alone)."""
     context = os.path.join(WORK, 'ctx')
     os.makedirs(context, exist_ok=True)
     with open(os.path.join(context, 'Dockerfile'), 'w') as handle:
-        handle.write('FROM scratch\nLABEL bench=sign\nCOPY Dockerfile /\n')
-    sh(['docker', 'build', '-q', '-t', 'localhost:5000/bench/base:1', context])
-    return config
+        handle.write(dockerfile)
+    sh(['docker', 'build', '-q', '-t', ref, context])
 
 
 def signer_key(config):
@@ -336,14 +341,9 @@ def bench_info():
 
 def distinct_images(count):
     """count tiny images of their own (one digest each), localhost:5000/bench/distinct:NN, built once."""
-    context = os.path.join(WORK, 'ctx-distinct')
     for i in range(1, count + 1):
-        if sh(['docker', 'images', '-q', 'localhost:5000/bench/distinct:%02d' % i])[1].strip():
-            continue
-        os.makedirs(context, exist_ok=True)
-        with open(os.path.join(context, 'Dockerfile'), 'w') as handle:
-            handle.write('FROM scratch\nLABEL bench=distinct-%02d\nCOPY Dockerfile /\n' % i)
-        sh(['docker', 'build', '-q', '-t', 'localhost:5000/bench/distinct:%02d' % i, context])
+        if not sh(['docker', 'images', '-q', 'localhost:5000/bench/distinct:%02d' % i])[1].strip():
+            build('localhost:5000/bench/distinct:%02d' % i, 'FROM scratch\nLABEL bench=distinct-%02d\nCOPY Dockerfile /\n' % i)
 
 
 def mirror_task(results, phase, repo, lookaside):
@@ -391,12 +391,8 @@ def bench_audit():
     config = signing_client('docker-audit')
     repo = 'localhost:5000/bench/audit-%d' % int(time.time())
     tags = ['c%d' % i for i in range(1, AUDIT_CONTAINERS + 1)]
-    context = os.path.join(WORK, 'ctx-audit')
-    os.makedirs(context, exist_ok=True)
     for tag in tags:  # images that can run (the lab's notary image has sleep), one digest each
-        with open(os.path.join(context, 'Dockerfile'), 'w') as handle:
-            handle.write('FROM dct/notary:0.7.0\nLABEL bench=audit-%s\n' % tag)
-        sh(['docker', 'build', '-q', '-t', '%s:%s' % (repo, tag), context])
+        build('%s:%s' % (repo, tag), 'FROM dct/notary:0.7.0\nLABEL bench=audit-%s\n' % tag)
     sh(['ansible-playbook', 'bench/sign.yml', '-e', json.dumps({
         'bench_repository': repo, 'bench_tags': tags, 'bench_config': config, 'bench_server': LAB_SERVER})])
     prefix = '%s_audit_' % STACK

@@ -10,7 +10,7 @@ __metaclass__ = type
 import os
 import subprocess
 
-from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, at_once
 
 # timeout(1)'s exit status when the time ran out
 TIMED_OUT = 124
@@ -55,7 +55,6 @@ def run_many(argv_list, environ, timeout, workers=4):
     """Run each argv of argv_list, workers at a time, as a runner would; return their (rc, stdout, stderr) in order,
     rc TIMED_OUT for one that ran out of time. Through subprocess directly: a module's run_command polls, which
     costs more than a short CLI call when several run at once."""
-    from concurrent.futures import ThreadPoolExecutor
     env = dict(os.environ, LANG='C.UTF-8', LC_ALL='C.UTF-8', **environ)
 
     def one(argv):
@@ -65,5 +64,4 @@ def run_many(argv_list, environ, timeout, workers=4):
         except subprocess.TimeoutExpired:
             return TIMED_OUT, '', ''
         return done.returncode, done.stdout.decode('utf-8', 'replace'), done.stderr.decode('utf-8', 'replace')
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(argv_list)))) as pool:
-        return list(pool.map(one, argv_list))
+    return at_once(one, argv_list, workers)

@@ -23,7 +23,7 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._expiry import utc
 from ansible_collections.dct.trust_stack.plugins.module_utils._notary_server import ServerClient
 from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import cached_metadata, inspect_data, pushed
 from ansible_collections.dct.trust_stack.plugins.module_utils._registry import (
-    basic_credentials, manifest_config, manifest_head, registry_ca)
+    basic_credentials, manifest_config, manifest_head, read_many, registry_ca)
 from ansible_collections.dct.trust_stack.plugins.module_utils._staging import publish
 
 
@@ -136,7 +136,6 @@ class ContainerCLI(CLIClient):
         """{tag: the digest the registry serves repository:tag with when that is the local image (its config digest
         is the image's ID), else None}. podman's RepoDigests name the digest of the image as it was stored, not as
         it was pushed (a push may compress it anew), so only the registry tells."""
-        from concurrent.futures import ThreadPoolExecutor
         ca_file = registry_ca(repository.partition('/')[0])
         credentials = self.credentials(repository)
 
@@ -144,8 +143,7 @@ class ContainerCLI(CLIClient):
             served = manifest_config(repository, tag, ca_file, credentials, self.timeout())
             image_id = image_ids[tag] if image_ids[tag].startswith('sha256:') else 'sha256:' + image_ids[tag]
             return tag, served[0].partition(':')[2] if served and served[2] == image_id else None
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(image_ids)))) as pool:
-            return dict(pool.map(one, image_ids))
+        return dict(read_many(one, image_ids, workers))
 
     def push(self, repository, tags, workers=4):
         """{tag: (hex digest, size)} of each repository:tag pushed, up to workers pushes at once: what `docker push`

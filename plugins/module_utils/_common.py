@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: dct.trust_stack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What every dct.trust_stack module shares: the error a module fails with and the module frame (the shared
-options are in _options.py)."""
+"""What every dct.trust_stack module shares: the error a module fails with, the module frame, and running a few
+calls at once (the shared options are in _options.py)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -33,3 +33,12 @@ def run_module(module, action):
     except TrustError as exc:
         module.fail_json(msg=str(exc), **exc.result)
     module.exit_json(**result)
+
+
+def at_once(function, items, workers):
+    """[function(item) for item in items], up to workers calls at a time, in items' order; the first exception
+    raised is raised."""
+    from concurrent.futures import ThreadPoolExecutor
+    items = list(items)
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(items)))) as pool:
+        return list(pool.map(function, items))

@@ -50,6 +50,12 @@ def split_reference(ref):
     return match.group('repository'), match.group('tag')
 
 
+def is_registry_host(component):
+    """Whether the first component of a reference names a registry host, as docker reads references: it has a dot
+    or a port, or is localhost."""
+    return '.' in component or ':' in component or component == 'localhost'
+
+
 def image_registry(ref):
     """(registry, repository, tag or None) of an image reference as a container names it ([host[:port]/]name[:tag]
     [@digest]; a name without a registry host is docker.io's), or None for an image ID or what is not a reference."""
@@ -59,7 +65,7 @@ def image_registry(ref):
         return None
     repository = match.group('repository')
     first = repository.partition('/')[0]
-    registry = first if '/' in repository and ('.' in first or ':' in first or first == 'localhost') else 'docker.io'
+    registry = first if '/' in repository and is_registry_host(first) else 'docker.io'
     return registry, repository, match.group('tag')
 
 

@@ -12,8 +12,9 @@ import json
 import os
 import ssl
 
-from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
+from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, at_once
 from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import refusal
+from ansible_collections.dct.trust_stack.plugins.module_utils._references import is_registry_host
 
 MANIFEST_TYPES = (
     'application/vnd.docker.distribution.manifest.v2+json',
@@ -21,6 +22,16 @@ MANIFEST_TYPES = (
     'application/vnd.oci.image.manifest.v1+json',
     'application/vnd.oci.image.index.v1+json',
 )
+
+
+# registry requests made at once where a module reads many (tags, manifests): a few keep the front busy without
+# queueing behind each other
+REQUESTS_AT_ONCE = 4
+
+
+def read_many(read, items, workers=REQUESTS_AT_ONCE):
+    """[read(item) for item in items], up to workers requests at a time, in items' order; the first TrustError raised."""
+    return at_once(read, items, workers)
 
 
 def login_files():
@@ -120,7 +131,7 @@ def catalog(registry, ca_file=None, credentials=None, timeout=30):
 def _manifest(repository, tag, ca_file, credentials, timeout, method):
     """(digest, size, body) of the registry's answer to method on repository:tag's manifest; None for a 404."""
     registry, dummy, path = repository.partition('/')
-    if not path or ('.' not in registry and ':' not in registry and registry != 'localhost'):
+    if not path or not is_registry_host(registry):
         raise TrustError('%s names no registry host: reading the registry needs host[:port]/name' % repository)
     found = _get(registry, '/v2/%s/manifests/%s' % (path, tag), '%s:%s' % (repository, tag), ca_file, credentials,
                  timeout, method, {'Accept': ', '.join(MANIFEST_TYPES)})

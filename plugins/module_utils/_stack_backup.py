@@ -86,6 +86,6 @@ def parse_sums(out):
     sums = {}
     for line in out.splitlines():
         fields = line.split()
-        if len(fields) == 3 and fields[0] in host_parts('any'):
+        if len(fields) == 3 and fields[0] in HOST_PARTS + (SIGNATURES_PART,):
             sums[fields[0]] = (fields[1], int(fields[2]))
     return sums

@@ -124,12 +124,12 @@ def read_engine(module, engine, cli):
         return []
     rc, out, err = run_cli(module, [cli, 'container', 'inspect'] + ids, '%s container inspect' % engine)
     # a container that stopped between the two calls is not running any more: the ones still there are read
-    containers = json.loads(out or '[]') if out.strip().startswith('[') else []
+    containers = inspected(out)
     image_ids = sorted(set(c.get('Image') or '' for c in containers) - set(['']))
     images = {}
     if image_ids:
         rc, out, err = run_cli(module, [cli, 'image', 'inspect'] + image_ids, '%s image inspect' % engine)
-        for image in json.loads(out or '[]') if out.strip().startswith('[') else []:
+        for image in inspected(out):
             images[normal_id(image.get('Id') or '')] = image
     found = []
     for container in containers:
@@ -146,6 +146,11 @@ def read_engine(module, engine, cli):
             started_at=state.get('StartedAt') or '',
         ))
     return found
+
+
+def inspected(out):
+    """The objects an `inspect` printed (a JSON list), or none when it printed no list."""
+    return json.loads(out) if out.strip().startswith('[') else []
 
 
 def normal_id(value):

@@ -185,10 +185,9 @@ def run(module):
             with open(p['history'] + '.new', 'w') as handle:
                 json.dump(new_history, handle, indent=1, sort_keys=True)
             os.replace(p['history'] + '.new', p['history'])
-    repositories = dict((gun, found) for gun, found in trust.seen.items())
     return dict(changed=changed, containers=judged, counts=counts, not_signed=len(not_signed),
                 oldest_not_signed=min(not_signed, key=lambda e: e['started_at'] or '') if not_signed else {},
-                repositories=repositories)
+                repositories=dict(trust.seen))
 
 
 def main():

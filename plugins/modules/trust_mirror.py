@@ -126,7 +126,6 @@ removed:
 '''
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -135,7 +134,7 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._common import Tru
 from ansible_collections.dct.trust_stack.plugins.module_utils._mirror import SimpleSigningWriter
 from ansible_collections.dct.trust_stack.plugins.module_utils._options import VERIFY_ARGS
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name, split_repository
-from ansible_collections.dct.trust_stack.plugins.module_utils._registry import catalog, manifest_bytes, registry_ca
+from ansible_collections.dct.trust_stack.plugins.module_utils._registry import catalog, manifest_bytes, read_many, registry_ca
 from ansible_collections.dct.trust_stack.plugins.module_utils._verify import NotaryVerifier, credentials_for, pin_for, settle
 
 
@@ -158,7 +157,7 @@ def run(module):
     settings = settle(p)
     address = p['registry_address'] or registry
     ca_file = registry_ca(address, settings['ca_cert'])
-    registry_credentials = credentials_for(p, registry + '/', 'registry_')
+    registry_credentials = credentials_for(p, registry, 'registry_')
     if p['all_repositories']:
         repositories = ['%s/%s' % (registry, name)
                         for name in catalog(address, ca_file, registry_credentials, p['timeout'])]
@@ -199,10 +198,9 @@ def run(module):
         # written until all are signed, so a wrong passphrase or a refusing registry leaves the lookaside as it was
         wanted = [(gun, digest) for gun, entry in sorted(found.items()) for digest in entry['added']]
         try:
-            with ThreadPoolExecutor(max_workers=4) as pool:
-                manifests = list(pool.map(lambda item: manifest_bytes(
-                    '%s/%s' % (address, item[0].partition('/')[2]), item[1], ca_file, registry_credentials,
-                    p['timeout']), wanted))
+            manifests = read_many(lambda item: manifest_bytes(
+                '%s/%s' % (address, item[0].partition('/')[2]), item[1], ca_file, registry_credentials, p['timeout']),
+                wanted)
             signatures = writer.sign([item + (manifest,) for item, manifest in zip(wanted, manifests)], p['timeout'])
         except TrustError as exc:
             raise TrustError('%s. Nothing was mirrored.' % exc, repositories=found)

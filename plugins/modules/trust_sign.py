@@ -160,7 +160,7 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._keys import (
 from ansible_collections.dct.trust_stack.plugins.module_utils._clients import ContainerCLI, NotaryCLI
 from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import explain_sign_failure
 from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import RELEASES, signed_tags
-from ansible_collections.dct.trust_stack.plugins.module_utils._registry import manifest_head, registry_ca
+from ansible_collections.dct.trust_stack.plugins.module_utils._registry import manifest_head, read_many, registry_ca
 from ansible_collections.dct.trust_stack.plugins.module_utils._staging import (
     cached_targets, signable_roles, stage_and_publish)
 
@@ -184,14 +184,12 @@ class TrustSign(object):
 
     def registry_state(self):
         """{tag: (hex digest, size)} the registry serves each tag with now, read with a few requests at once."""
-        from concurrent.futures import ThreadPoolExecutor
         ca_file = registry_ca(self.repository.partition('/')[0])
         credentials = self.cli.credentials(self.repository)
 
         def one(tag):
             return tag, manifest_head(self.repository, tag, ca_file, credentials, self.cli.timeout())
-        with ThreadPoolExecutor(max_workers=min(4, len(self.tags))) as pool:
-            found = dict(pool.map(one, self.tags))
+        found = dict(read_many(one, self.tags))
         missing = sorted(t for t, v in found.items() if not v)
         if missing:
             raise TrustError('source=registry: the registry has no tag %s in %s: push it first'
