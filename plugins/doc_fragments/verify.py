@@ -46,8 +46,9 @@ options:
   cache_dir:
     description:
       - The verifier's trust cache (notary's C(trust_dir)), the TUF metadata verified before. It is kept between runs as
-        every TUF client does, so that a root rotation signed by the old root is followed and a replaced root is
-        refused. Not the docker trust directory (C(<config_dir>/trust)) the signing modules use.
+        every TUF client does, so that a root rotation signed by the old root is followed, and a replaced root and
+        metadata older than what was verified before (a rollback) are refused. A verification that fails leaves it as
+        it was. Not the docker trust directory (C(<config_dir>/trust)) the signing modules use.
       - Unset, C(trust_dir) of I(notary_config), else a directory per notary server under C(~/.cache/dct.trust_stack/notary/).
       - The alias I(trust_dir) is deprecated and will be removed in 2.0.0.
     type: path
@@ -96,8 +97,11 @@ options:
 notes:
   - Verification is notary's own TUF client (the notary CLI) with a generated client configuration that holds
     the pins; on top of it a verified root that is not the pinned one is refused, and trust data the CLI took from
-    its cache because the server was unreachable is refused. Every failure names the tag and the reason
-    (unsigned, wrong signer, root mismatch, not pinned, expired, unreachable, not trusted, not allowed).
+    its cache because the server was unreachable is refused. So is what notary lets a server holding the timestamp
+    and snapshot keys get past it (see "A compromised server" in docs/FAULTS.md), a role older than the cached one or a
+    delegation the tag is read from that notary skipped because it does not verify or that the snapshot stopped
+    listing. Every failure names the tag and the reason (unsigned, wrong signer, root mismatch, not pinned, expired,
+    rollback, signature or key, threshold not met, delegation removed, unreachable, not trusted, not allowed).
 requirements:
   - the notary CLI (Debian package C(notary)) 0.6 or later
 '''

@@ -37,6 +37,14 @@ REFUSAL_RE = re.compile(r'(?<![0-9a-f])40[13](?![0-9a-f])|unauthorized|denied|no
 CONFLICT_RE = re.compile(r'rejected operation|old version|version conflict|deadlock|'
                          r'unable to reach trust server at this time: 50[0234]|server encountered an unexpected error',
                          re.IGNORECASE)
+# notary's TUF client skipping a delegation that does not verify (client/tufclient.go downloadTargets): it then takes
+# the tag from another role. 'time="..." level=warning msg="Error getting targets/releases: valid signatures did not
+# meet threshold for targets/releases"'
+SKIPPED_DELEGATION_RE = re.compile(r'msg="Error getting (?P<role>targets/[^:"]+): (?P<why>[^"]*)"')
+# the engine refusing content that is not the digest it pulled by: docker "manifest verification failed for digest
+# sha256:..." or "manifest digest ... does not match", podman/skopeo "Manifest does not match provided manifest digest"
+DIGEST_MISMATCH_RE = re.compile(r'manifest verification failed|does not match provided manifest digest|digest did not match',
+                                re.IGNORECASE)
 UNREACHABLE_SIGNS = ('connection refused', 'no such host', 'timeout', 'unreachable', 'could not reach', 'offline')
 UNTRUSTED_SIGNS = ('certificate', 'x509', 'tls')
 
@@ -136,10 +144,21 @@ def notary_list_failure(gun, message, server, ca_cert, cache, pin, credentials=N
         return ('%s: root mismatch: the server\'s root is not signed by the root this client trusts (cached in %s): '
                 'the trust data was replaced on the server. If that was meant (a reset), remove that directory and '
                 'pin the new root [%s]' % (gun, cache, text))
+    if 'failed to validate integrity of roots' in lowered:
+        return ('%s: root mismatch: the server\'s root is not signed by the keys it names, or not by the pinned one '
+                '(pin "%s") [%s]' % (gun, pin[0] if pin else 'none', text))
     if 'invalid trust pinning specified' in lowered:
         return '%s: not pinned: no pin matches it and disable_tofu is set [%s]' % (gun, text)
     if 'expired at' in lowered:
         return '%s: expired trust data: %s' % (gun, text)
+    if 'is lower than current version' in lowered:
+        return ('%s: rollback (or freeze): the server\'s metadata is older than what this client verified before '
+                '(cache %s) [%s]' % (gun, cache, text))
+    if 'data has no signatures' in lowered:
+        return '%s: threshold not met: the server\'s metadata carries no signature [%s]' % (gun, text)
+    if 'valid signatures did not meet threshold' in lowered:
+        return ('%s: signature or key: the server\'s metadata is not signed by the keys its parent role lists, or by '
+                'too few of them (threshold not met) [%s]' % (gun, text))
     if 'does not have trust data' in lowered:
         return '%s: unsigned: the notary server %s has no trust data for it' % (gun, server)
     if any(sign in lowered for sign in UNTRUSTED_SIGNS):
@@ -149,6 +168,27 @@ def notary_list_failure(gun, message, server, ca_cert, cache, pin, credentials=N
     if is_refusal(message):
         return '%s: %s' % (gun, refusal(credentials, gun, 'the notary server %s refused the read: %s' % (server, text)))
     return '%s: notary list failed: %s' % (gun, text)
+
+
+def pull_failure(reference, message):
+    """What a failed pull by digest (reference: repository@sha256:...) means: digest mismatch, else message."""
+    if DIGEST_MISMATCH_RE.search(message or ''):
+        return ('digest mismatch: the registry serves other content than %s, the signed digest; nothing was pulled '
+                '[%s]' % (reference, last_line(message)))
+    return message
+
+
+def skipped_delegations(stderr):
+    """[(role, why)] of each delegation notary's TUF client skipped because it did not verify."""
+    return [(m.group('role'), m.group('why').replace('\\"', '"')) for m in SKIPPED_DELEGATION_RE.finditer(stderr or '')]
+
+
+def delegation_failure(gun, role, why):
+    """The reason a delegation the tag is read from was skipped by notary: expired, or its signatures."""
+    if METADATA_EXPIRED_RE.search(why):
+        return '%s: expired trust data: the delegation %s expired (%s)' % (gun, role, why)
+    return ('%s: signature or key: the delegation %s is not signed by the keys its parent lists for it, or by too few of '
+            'them (%s); notary would skip it and take the tag from another role' % (gun, role, why))
 
 
 def explain_passphrase_failure(message):

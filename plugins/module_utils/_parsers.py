@@ -69,7 +69,7 @@ def sha256_hex(meta):
         return ''
 
 
-def _consistent(metadata, role, parent_role, keyids=None, threshold=1, now=None):
+def consistent(metadata, role, parent_role, keyids=None, threshold=1, now=None):
     """The signed part of role's cached metadata when notary would accept it now, else None.
 
     notary caches a file only after verifying its signatures, so the cache holds files notary once accepted. One is
@@ -101,23 +101,39 @@ def _consistent(metadata, role, parent_role, keyids=None, threshold=1, now=None)
     return document.get('signed') or {}
 
 
-def cached_metadata(trust_dir, gun):
-    """{role: (sha256 hex of the file, its JSON)} of every metadata file notary verified and cached for gun in
-    trust_dir (a docker trust directory, or a verifier's cache_dir)."""
-    base = os.path.join(trust_dir, 'tuf', gun, 'metadata')
+def metadata_dir(trust_dir, gun):
+    """Where notary caches gun's metadata in trust_dir (a docker trust directory, or a verifier's cache_dir)."""
+    return os.path.join(trust_dir, 'tuf', gun, 'metadata')
+
+
+def metadata_files(trust_dir, gun):
+    """{role: the file's bytes} of every metadata file notary cached for gun in trust_dir."""
+    base = metadata_dir(trust_dir, gun)
     found = {}
     for top, dummy, files in os.walk(base):
         for name in files:
             if name.endswith('.json'):
                 path = os.path.join(top, name)
-                role = os.path.relpath(path, base)[:-len('.json')].replace(os.sep, '/')
                 with open(path, 'rb') as handle:
-                    raw = handle.read()
-                try:
-                    found[role] = (hashlib.sha256(raw).hexdigest(), json.loads(raw.decode('utf-8')))
-                except ValueError:
-                    continue
+                    found[os.path.relpath(path, base)[:-len('.json')].replace(os.sep, '/')] = handle.read()
     return found
+
+
+def parse_metadata(files):
+    """{role: (sha256 hex of the file, its JSON)} of files ({role: bytes}); a file that is not JSON is left out."""
+    found = {}
+    for role, raw in files.items():
+        try:
+            found[role] = (hashlib.sha256(raw).hexdigest(), json.loads(raw.decode('utf-8')))
+        except ValueError:
+            continue
+    return found
+
+
+def cached_metadata(trust_dir, gun):
+    """{role: (sha256 hex of the file, its JSON)} of every metadata file notary verified and cached for gun in
+    trust_dir (a docker trust directory, or a verifier's cache_dir)."""
+    return parse_metadata(metadata_files(trust_dir, gun))
 
 
 def inspect_data(gun, metadata, now=None):
@@ -130,17 +146,17 @@ def inspect_data(gun, metadata, now=None):
     if 'root' not in metadata or 'targets' not in metadata:
         return None
     root = metadata['root'][1].get('signed') or {}
-    snapshot = _consistent(metadata, 'snapshot', 'timestamp')
+    snapshot = consistent(metadata, 'snapshot', 'timestamp')
     if snapshot is None:
         return None
     targets_role = (root.get('roles') or {}).get(TARGETS) or {}
-    targets = _consistent(metadata, TARGETS, 'snapshot', targets_role.get('keyids') or [], targets_role.get('threshold', 1),
-                          now) or {}
+    targets = consistent(metadata, TARGETS, 'snapshot', targets_role.get('keyids') or [], targets_role.get('threshold', 1),
+                         now) or {}
     delegations = [role for role in ((targets.get('delegations') or {}).get('roles') or [])
                    if role.get('name', '').count('/') == 1]
     signed = {TARGETS: targets.get('targets') or {}}
     for role in delegations:
-        document = _consistent(metadata, role['name'], 'snapshot', role.get('keyids') or [], role.get('threshold', 1), now)
+        document = consistent(metadata, role['name'], 'snapshot', role.get('keyids') or [], role.get('threshold', 1), now)
         if document is not None:
             signed[role['name']] = dict((tag, meta) for tag, meta in (document.get('targets') or {}).items()
                                         if any(tag.startswith(prefix) for prefix in role.get('paths') or []))

@@ -21,15 +21,25 @@ from ansible_collections.dct.trust_stack.plugins.module_utils import _registry
 from ansible_collections.dct.trust_stack.plugins.module_utils._cli import TIMED_OUT, timed
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
 from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import (
-    fell_back_to_cache, inspect_failure, last_line, notary_list_failure)
+    delegation_failure, fell_back_to_cache, inspect_failure, last_line, notary_list_failure, skipped_delegations)
 from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import HEX64_RE, RELEASES, TARGETS, parse_list
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name, split_reference
+from ansible_collections.dct.trust_stack.plugins.module_utils._tuf_cache import CacheGuard
 
 # a pin's key: a repository (GUN) or a prefix ending in '*', as notary's trust_pinning.certs takes it
 PIN_PATTERN_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9.:_/-]*\*?$|^\*$')
 
 # the verifier's cache when neither cache_dir nor the notary client config names one: a directory per server below it
 DEFAULT_CACHE_DIR = os.path.join('~', '.cache', 'dct.trust_stack', 'notary')
+
+
+def make_dirs(path):
+    """mkdir -p path (mode 0700), also when another verification makes it at the same time."""
+    try:
+        os.makedirs(path, 0o700)
+    except OSError:
+        if not os.path.isdir(path):
+            raise
 
 
 def check_pins(pins):
@@ -164,9 +174,25 @@ class NotaryVerifier(object):
             self._config_dir = None
 
     def list(self, gun, roles):
-        """{tag: (hex digest, size, role)} of gun in roles (by precedence), verified; TrustError saying why not."""
-        if not os.path.isdir(self.settings['cache_dir']):
-            os.makedirs(self.settings['cache_dir'], 0o700)
+        """{tag: (hex digest, size, role)} of gun in roles (by precedence), verified; TrustError saying why not. A
+        verification that fails leaves the cache of gun as it was (see _tuf_cache)."""
+        make_dirs(self.settings['cache_dir'])
+        guard = CacheGuard(self.settings['cache_dir'], gun)
+        try:
+            out, err = self._notary_list(gun, roles)
+            # a delegation a tag is read from (or an ancestor of one) that did not verify: notary skipped it
+            for role, why in skipped_delegations(err):
+                if any(wanted == role or wanted.startswith(role + '/') for wanted in roles):
+                    raise TrustError(delegation_failure(gun, role, why))
+            guard.check()
+            self.check_root(gun)
+        except TrustError:
+            guard.restore()
+            raise
+        return parse_list(out)
+
+    def _notary_list(self, gun, roles):
+        """(stdout, stderr) of a `notary list` of gun that succeeded and did not answer from its cache alone."""
         argv = timed([self.notary_cli, '-c', self._config(), 'list', gun, '--roles', ','.join(roles)], self.timeout)
         credentials = self.credentials(gun)
         # the notary CLI reads credentials from NOTARY_AUTH (user:password, base64), in its environment only
@@ -189,8 +215,7 @@ class NotaryVerifier(object):
             raise TrustError('%s: the notary server %s is unreachable, and trust data from the cache in %s is not '
                              'accepted (%s)' % (gun, self.settings['server'], self.settings['cache_dir'],
                                                 last_line(err, prefer='could not reach')))
-        self.check_root(gun)
-        return parse_list(out)
+        return out, err
 
     def check_root(self, gun):
         """Fail unless the root notary just verified (fresh or cached) is pinned, when a pin applies, and unless

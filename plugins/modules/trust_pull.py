@@ -93,6 +93,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._cli import find_cli, module_runner, timed
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, run_module
+from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import pull_failure
 from ansible_collections.dct.trust_stack.plugins.module_utils._options import DOCKER_CLI_ARGS, TARGET_ARGS, TARGET_RULES, VERIFY_ARGS, alias
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import requested_tags
 from ansible_collections.dct.trust_stack.plugins.module_utils._verify import verify_tags
@@ -144,7 +145,8 @@ class TrustPull(object):
                     if rc != 0:
                         raise TrustError('%s %s failed%s: %s' % (os.path.basename(self.cli), ' '.join(args),
                                                                  ' (after %d done, see actions)' % len(done) if done else '',
-                                                                 (err or out).strip()), changed=bool(done), actions=done)
+                                                                 pull_failure(reference, (err or out).strip())),
+                                         changed=bool(done), actions=done)
                 done.append('pull %s as %s' % (reference, ref))
         return dict(changed=bool(todo), images=images,
                     actions=['pull %s as %s (%s)' % (reference, ref, why) for ref, reference, why in todo],

@@ -114,11 +114,44 @@ def test_resolution_follows_docker_pull_and_the_signer(tmp_path):
     ((127, '', 'No such file or directory: notary'), 'not installed'),
     ((0, LIST_OUT, 'level=warning msg="Error while downloading remote metadata, using cached timestamp"'),
      'unreachable, and trust data from the cache'),
+    # what the notary CLI printed for the malicious-server suite's attacks (molecule/default/tests/test_attacks.py)
+    ((1, '* fatal: version 1 is lower than current version 2\n', ''), 'rollback \\(or freeze\\)'),
+    ((1, '* fatal: valid signatures did not meet threshold for targets\n', ''), 'signature or key: '),
+    ((1, '* fatal: tuf: data has no signatures\n', ''), 'threshold not met: '),
+    ((1, '* fatal: could not validate the path to a trusted root: failed to validate integrity of roots\n', ''),
+     'root mismatch: the server\'s root is not signed by the keys it names'),
+    ((0, LIST_OUT, 'time="2026-12-07T09:35:42Z" level=warning msg="Error getting targets/releases: valid signatures did not '
+                   'meet threshold for targets/releases"'), 'signature or key: the delegation targets/releases'),
+    ((0, LIST_OUT, 'time="2026-12-07T09:35:42Z" level=warning msg="Error getting targets/releases: targets/releases expired at '
+                   'Sat Dec 5 09:35:39 UTC 2026"'), 'expired trust data: the delegation targets/releases expired'),
 ])
 def test_each_failure_is_refused_with_its_reason(tmp_path, answer, reason):
     v, dummy = verifier(tmp_path, answer, pins={GUN: [ROOT_ID]})
     with pytest.raises(_common.TrustError, match=reason):
         v.resolve(GUN, ['1.0'])
+
+
+def test_a_delegation_that_no_tag_is_read_from_may_fail_to_verify(tmp_path):
+    # targets/alice (another signer's) is skipped by notary; the resolution reads targets/releases and targets only
+    v, dummy = verifier(tmp_path, (0, LIST_OUT, 'level=warning msg="Error getting targets/alice: targets/alice expired at '
+                                                'Sat Dec 5 09:35:39 UTC 2026"'))
+    assert v.resolve(GUN, ['1.0'])['1.0']['role'] == 'targets/releases'
+    with pytest.raises(_common.TrustError, match='the delegation targets/alice expired'):
+        v.resolve(GUN, ['beta'], signer='alice')
+
+
+def test_a_verification_that_fails_leaves_the_cache_as_it_was(tmp_path):
+    metadata = tmp_path / 'trust' / 'tuf' / GUN / 'metadata'
+
+    def answer(argv):
+        # notary writes each file as soon as it verifies: the server's timestamp, then targets fails
+        (metadata / 'timestamp.json').write_text('{"signed": {"version": 9}}')
+        return 1, '* fatal: valid signatures did not meet threshold for targets\n', ''
+    v, dummy = verifier(tmp_path, answer)
+    before = sorted(p.name for p in metadata.iterdir())
+    with pytest.raises(_common.TrustError, match='signature or key'):
+        v.resolve(GUN, ['1.0'])
+    assert sorted(p.name for p in metadata.iterdir()) == before == ['root.json']
 
 
 def test_a_cached_root_is_checked_against_the_pins(tmp_path):
