@@ -26,7 +26,7 @@ export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help venv venv-oldest docker collection lab lab-stack lint yamllint ansible-lint docs-lint docs sanity sanity-oldest unit unit-oldest molecule readme-test test bench build clean-lab
+.PHONY: help venv venv-oldest docker collection lab lab-stack lint yamllint ansible-lint docs-lint docs changelog sanity sanity-oldest unit unit-oldest molecule readme-test test bench build clean-lab
 
 help:
 	@echo "make lab    - install what is missing, build the images, deploy the lab stack on this machine"
@@ -90,6 +90,10 @@ unit-oldest: venv-oldest collection
 docs-lint: collection
 	cd $(COLL_LINK) && antsibull-docs lint-collection-docs --plugin-docs .
 
+# the changelog fragments are valid, and a change users see since the last release has one (docs/UPGRADING.md)
+changelog: venv
+	cd $(ROOT) && antsibull-changelog lint && python scripts/changelog_check.py
+
 # the collection's documentation site (HTML) in build/docs/build/html; its Sphinx tools come from requirements-docs.txt
 docs: collection
 	pip install --quiet --disable-pip-version-check -r $(ROOT)/docs/requirements-docs.txt
@@ -106,7 +110,7 @@ molecule: venv docker collection
 readme-test: lab
 	python $(ROOT)/scripts/readme_test.py
 
-test: lint docs-lint sanity sanity-oldest unit unit-oldest molecule readme-test
+test: lint docs-lint changelog sanity sanity-oldest unit unit-oldest molecule readme-test
 	@echo "make test: all passed"
 
 build: collection

@@ -28,7 +28,7 @@ FILE_RE = re.compile(r'^# ([\w./-]+\.ya?ml)\b')
 # docs/*.md is here (tests/unit/test_readme_blocks.py checks it)
 DOCUMENTS = ('README.md', 'docs/DEPLOYING.md', 'docs/SIGNING.md', 'docs/SECURITY.md', 'docs/OPERATIONS.md', 'docs/HA.md',
              'docs/MIGRATION.md', 'docs/AUDIT.md', 'docs/INSTALLING.md', 'docs/TESTING.md', 'docs/ARCHITECTURE.md', 'docs/FAULTS.md',
-             'docs/BENCHMARKS.md')
+             'docs/BENCHMARKS.md', 'docs/UPGRADING.md')
 
 
 def blocks(text):

@@ -71,3 +71,31 @@ def differences(have, spec):
         if lost:
             why.append('without the aliases %s' % '; '.join(lost))
     return why
+
+
+def host_ports(ports):
+    """{(host IP or '', host port)} of published ports given as for `docker run -p` ([ip:]host:container[/proto]); a
+    port published without a host port takes none in particular and is left out."""
+    found = set()
+    for port in ports:
+        parts = port.split('/')[0].rsplit(':', 2)
+        if len(parts) == 3:
+            found.add((parts[0].strip('[]'), parts[1]))
+        elif len(parts) == 2:
+            found.add(('', parts[0]))
+    return found
+
+
+def port_holders(infos, name, ports):
+    """The names of the containers (`docker inspect` entries, infos) other than name that publish a host port of
+    ports (as for `docker run -p`), on the same address or on every address."""
+    wanted = host_ports(ports)
+    holders = []
+    for info in infos:
+        other = info['Name'].lstrip('/')
+        bindings = ((info.get('HostConfig') or {}).get('PortBindings') or {}).values()
+        held = set((b.get('HostIp') or '', b.get('HostPort') or '') for binding in bindings for b in binding or [])
+        if other != name and any(port == held_port and (ip == held_ip or '' in (ip, held_ip) or '0.0.0.0' in (ip, held_ip))
+                                 for ip, port in wanted for held_ip, held_port in held):
+            holders.append(other)
+    return sorted(holders)

@@ -22,6 +22,9 @@ description:
     as wanted and running is restarted when the content of one of its files changed, or with I(restart=true).
     Otherwise nothing is done.
   - Options are compared through the spec label only, so a container is recreated whenever any option changes.
+  - Before a container is created or started, the stack's own other containers (by its label) that publish one of its
+    host ports are removed (I(freed)); their roles make them again. So the front takes over the ports an older
+    version's registry and notary-server published.
   - The environment goes to C(docker create) in an C(--env-file) of mode 0600 that is removed right after, never on
     a command line.
   - What the roles of this collection run for each service, instead of a M(dct.trust_stack.file_set) run and a
@@ -205,6 +208,15 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+freed:
+  description:
+    - The stack's own containers (by its label) that published a host port this container publishes, removed (or in check
+      mode to be removed) before it starts. Their roles make them again. An upgrade from a version whose registry and
+      notary-server published the ports the front now publishes needs this.
+  returned: always
+  type: list
+  elements: str
+  sample: [dcttest_registry, dcttest_notary_server]
 action:
   description: What was (or in check mode would be) done.
   returned: always
@@ -256,7 +268,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError, run_module
 from ansible_collections.dct.trust_stack.plugins.module_utils._containers import (
-    SERVICE_LABEL, SPEC_LABEL, describe, differences, spec_hash)
+    SERVICE_LABEL, SPEC_LABEL, describe, differences, port_holders, spec_hash)
 from ansible_collections.dct.trust_stack.plugins.module_utils._file_set import FILE_SET_ARGS, FileSetError, apply
 from ansible_collections.dct.trust_stack.plugins.module_utils._engine import (
     NAME_RE, STACK_LABEL, check_stack, docker_cli as docker, docker_path)
@@ -372,6 +384,13 @@ def plan(module, params, spec, name, files, image_id):
     return have, why, action
 
 
+def stack_port_holders(module, stack, name, ports):
+    """The stack's other containers that publish a host port this one publishes: an older version of the stack
+    published the registry's and notary-server's ports on those services, which the front now publishes."""
+    ids = docker(module, ['ps', '-aq', '--no-trunc', '--filter', 'label=%s=%s' % (STACK_LABEL, stack)]).split()
+    return port_holders(json.loads(docker(module, ['inspect'] + ids)) if ids else [], name, ports)
+
+
 def run(module):
     params = module.params
     check_input(params)
@@ -387,7 +406,11 @@ def run(module):
         have, why, action = plan(module, params, spec, name, files, image_id)
         networks_created = make_missing(module, params['stack'], [(net['name'], net['internal']) for net in params['networks']
                                                                   if net['name'] != HOST_NETWORK])[0]
+        # the stack's own containers that hold a port this one publishes go first (their roles make them again)
+        freed = stack_port_holders(module, params['stack'], name, params['ports']) if action in ('created', 'recreated', 'started') else []
         if not module.check_mode:
+            for holder in freed:
+                docker(module, ['rm', '--force', holder], changed=True)
             if action == 'recreated':
                 docker(module, ['stop', name])
                 docker(module, ['rm', name], changed=True)
@@ -407,7 +430,7 @@ def run(module):
         exc.result.update(changed=exc.result.get('changed', False) or files['changed'], changed_files=files['changed_files'])
         raise
     return dict(
-        changed=action != 'none' or bool(networks_created) or files['changed'], action=action, why=why, name=name,
+        changed=action != 'none' or bool(networks_created) or files['changed'], action=action, why=why, name=name, freed=freed,
         spec=label, networks_created=networks_created, changed_files=files['changed_files'], ready_url=ready_url,
         changed_paths=files['changed_paths'],
         diff=dict(before=files['diff']['before'] + (shown(have['running'], have['image'], have['spec']) if have else ''),

@@ -4,7 +4,7 @@ makes a container be made again."""
 import pytest
 
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
-from ansible_collections.dct.trust_stack.plugins.module_utils._containers import differences, spec_hash
+from ansible_collections.dct.trust_stack.plugins.module_utils._containers import differences, port_holders, spec_hash
 from ansible_collections.dct.trust_stack.plugins.module_utils._ready import wait_ready
 from ansible_collections.dct.trust_stack.plugins.modules.stack_container import SPEC_KEYS, check_input, create_args
 
@@ -112,3 +112,17 @@ def test_ready_refuses_plain_http_and_a_missing_ca_by_name():
         wait_ready(ready(url='http://localhost/v2/'), started=False)
     with pytest.raises(TrustError, match='cannot use /nonexistent/ca.crt as the CA'):
         wait_ready(ready(url='https://localhost/v2/'), started=False)
+
+
+def test_the_containers_that_hold_a_wanted_host_port_are_found():
+    def container(name, *bindings):
+        return {'Name': '/' + name, 'HostConfig': {'PortBindings': dict(
+            ('%d/tcp' % i, [{'HostIp': ip, 'HostPort': port}]) for i, (ip, port) in enumerate(bindings))}}
+    infos = [container('s_registry', ('127.0.0.1', '5000')), container('s_notary_server', ('', '4443')),
+             container('s_front', ('127.0.0.1', '5000'), ('127.0.0.1', '4443')), container('s_mariadb'),
+             container('s_other', ('127.0.0.2', '5000'))]
+    wanted = ['127.0.0.1:5000:5000', '127.0.0.1:4443:4443/tcp']
+    # the same address, and every address (docker's empty HostIp); not another address; not the container itself
+    assert port_holders(infos, 's_front', wanted) == ['s_notary_server', 's_registry']
+    # a port published without a host port holds none
+    assert port_holders(infos, 's_x', ['5000']) == []
