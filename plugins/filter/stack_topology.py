@@ -11,7 +11,7 @@ __metaclass__ = type
 import re
 from collections.abc import Mapping
 
-LISTENER_KEYS = ('name', 'port', 'servers', 'mode', 'network', 'aliases', 'publish')
+LISTENER_KEYS = ('name', 'port', 'servers', 'mode', 'network', 'aliases', 'publish', 'check')
 NAME_RE = re.compile(r'^[a-z0-9][a-z0-9_-]{0,30}$')
 ADDRESS_PORT_RE = re.compile(r'^[A-Za-z0-9.-]+:[0-9]{1,5}$|^\[[0-9A-Fa-f:]+\]:[0-9]{1,5}$')
 MODES = ('failover', 'spread')
@@ -79,6 +79,12 @@ def balancer_listener_errors(listeners):
             out.append('%s.network %s is not a stack network name' % (where, listener['network']))
         if 'publish' in listener and not ADDRESS_PORT_RE.match(str(listener['publish'])):
             out.append('%s.publish %s is not address:port' % (where, listener['publish']))
+        check = listener.get('check')
+        if check is not None and (not isinstance(check, dict) or [k for k in check if k not in ('path', 'name', 'status')]
+                                  or not str(check.get('path', '')).startswith('/') or not NAME_RE.match(str(check.get('name', '')))
+                                  or listener.get('mode', 'spread') != 'spread'):
+            out.append('%s.check must be {path: /..., name: <server name>, status: <code>} on a spread listener, not %s'
+                       % (where, check))
         if 'network' not in listener and 'publish' not in listener:
             out.append(where + ' needs a network (with aliases) or publish, or nothing can reach it')
     named = [listener for listener in listeners if isinstance(listener, dict)]

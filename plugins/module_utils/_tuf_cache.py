@@ -93,11 +93,10 @@ class CacheGuard(object):
                 raise TrustError('%s: rollback: the server\'s %s is version %s, older than version %s that this client '
                                  'verified before (cache %s)' % (self.gun, role, new[role].get('version'),
                                                                  old[role].get('version'), self.base))
-        listed_before = (old.get('snapshot') or {}).get('meta') or {}
-        listed_now = (new.get('snapshot') or {}).get('meta') or {}
         if 'snapshot' not in new:
             return
-        for role in sorted(listed_before):
+        listed_now = new['snapshot'].get('meta') or {}
+        for role in sorted((old.get('snapshot') or {}).get('meta') or {}):
             if role.startswith(TARGETS + '/') and role not in listed_now and delegation(new, role) is not None:
                 raise TrustError('%s: delegation removed: %s still delegates to %s, but the server\'s snapshot no longer '
                                  'lists it (the one this client verified before did): notary would skip the delegation '

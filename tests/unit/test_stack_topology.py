@@ -79,3 +79,14 @@ def test_a_service_container_layout():
     assert layout['networks'] == [{'name': 'trust_backend', 'aliases': ['registry-backend'], 'internal': True},
                                   {'name': 'trust_front', 'aliases': [], 'internal': False}]
     assert service_container_layout('x', 's', '/d', '/m', '990')['directories'][1]['group'] == '990'
+
+
+def test_a_listener_check_is_an_https_path_and_a_server_name_on_a_spread_listener():
+    good = {'name': 'notary-server', 'port': 4443, 'servers': ['10.0.0.1:4443'], 'publish': '0.0.0.0:4443',
+            'check': {'path': '/_notary_server/health', 'name': 'notary-server'}}
+    assert balancer_listener_errors([good]) == []
+    for check in ({'path': 'health', 'name': 'notary-server'}, {'path': '/h', 'name': 'Bad Name'}, {'path': '/h', 'name': 'n', 'uri': 1},
+                  'GET /h'):
+        assert balancer_listener_errors([dict(good, check=check)]) == [
+            'balancer_listeners[0].check must be {path: /..., name: <server name>, status: <code>} on a spread listener, not %s' % (check,)]
+    assert balancer_listener_errors([dict(good, mode='failover')])

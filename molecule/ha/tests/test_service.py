@@ -10,6 +10,8 @@ import json
 import multiprocessing
 import os
 import pathlib
+import socket
+import ssl
 import tempfile
 import threading
 import time
@@ -118,10 +120,10 @@ class Signer(threading.Thread):
     """Signs tags t1, t2, ... of its own repository, one sign.yml run each, until told to stop; a failed run is
     run again for the same tag."""
 
-    def __init__(self, index):
+    def __init__(self, index, name='signer'):
         super().__init__(daemon=True)
-        self.repository = f'{REGISTRY}/ha/signer{index}'
-        self.signed, self.failures = [], 0
+        self.repository = f'{REGISTRY}/ha/{name}{index}'
+        self.signed, self.failures, self.outputs = [], 0, []
         self.stop = threading.Event()
 
     def run(self):
@@ -129,7 +131,10 @@ class Signer(threading.Thread):
         while not self.stop.is_set():
             tag = f't{number}'
             make_images(self.repository, [tag])
-            if sign(self.repository, [tag], check=False).returncode == 0:
+            started = time.monotonic()
+            proc = sign(self.repository, [tag], check=False)
+            self.outputs.append((started, proc.returncode, proc.stdout + proc.stderr))
+            if proc.returncode == 0:
                 self.signed.append(tag)
                 number += 1
             else:
@@ -148,6 +153,64 @@ def sigkill(host, container):
     wait_until(f'{container} on {host} started again',
                lambda: on_host(host, ['docker', 'inspect', '-f', '{{.State.Running}} {{.State.Pid}}', container],
                                check=False).stdout.split() not in ([], ['true', before], ['false', '0']), timeout=90)
+
+
+def front_health(address):
+    """The status host address's front answers GET /_notary_server/health with (TLS verified for notary-server)."""
+    context = ssl.create_default_context(cafile=CA)
+    with socket.create_connection((address, 4443), timeout=30) as raw, context.wrap_socket(raw, server_hostname='notary-server') as tls:
+        tls.sendall(b'GET /_notary_server/health HTTP/1.1\r\nHost: notary-server\r\nConnection: close\r\n\r\n')
+        return int(tls.recv(64).split()[1])
+
+
+def balancer_says(host, server_state):
+    """Whether the balancer on host logged server_state (such as "notary-server1 is DOWN") as its last word on it."""
+    log = on_host(host, ['docker', 'logs', f'{STACK}_balancer'], check=False)
+    server = server_state.rsplit(' is ', 1)[0]
+    lines = [line for line in (log.stdout + log.stderr).splitlines() if f'/{server} is ' in line]
+    return bool(lines) and f'/{server_state}' in lines[-1]
+
+
+def test_a_front_whose_notary_server_is_stopped_gets_no_entry_traffic(passphrases):
+    """The entry checks each front through to its notary-server (GET /_notary_server/health over TLS): with the
+    notary-server behind host1's front stopped, that front, still up and accepting connections (a TCP check would
+    pass it), answers 502, and the entry sends it nothing: 4 signers signing meanwhile get no 502."""
+    first = HOSTS[0]
+    signers = [Signer(i, name='stopped') for i in range(1, SIGNERS + 1)]
+    for signer in signers:
+        make_images(signer.repository, ['t0'])
+        sign(signer.repository, ['t0'])
+        signer.signed.append('t0')
+    for signer in signers:
+        signer.start()
+    time.sleep(5)
+    on_host(first, ['docker', 'stop', f'{STACK}_notary_server'])
+    wait_until('the entry marks host1\'s front down', lambda: balancer_says(CLIENT, 'notary-server1 is DOWN'), timeout=60)
+    marked = time.monotonic()
+    # the protection off: host1's front is up and answers (a TCP check passes it), with a 502 from behind it
+    assert front_health('172.16.250.11') == 502
+    counts = [len(s.signed) for s in signers]
+    wait_until('every signer signs 3 tags more', lambda: all(len(s.signed) >= c + 3 for s, c in zip(signers, counts)), timeout=300)
+    on_host(first, ['docker', 'start', f'{STACK}_notary_server'])
+    wait_until('the entry marks host1\'s front up again', lambda: balancer_says(CLIENT, 'notary-server1 is UP'), timeout=120)
+    counts = [len(s.signed) for s in signers]
+    wait_until('every signer signs again', lambda: all(len(s.signed) > c for s, c in zip(signers, counts)), timeout=180)
+    for signer in signers:
+        signer.stop.set()
+    for signer in signers:
+        signer.join(timeout=300)
+    # the runs started once the entry had marked the front down (one in flight at the stop may have failed)
+    after = [(signer.repository, code, text) for signer in signers for at, code, text in signer.outputs if at > marked]
+    bad_gateway = [(repository, code) for repository, code, text in after if '502' in text]
+    counted = {'runs_after_marked_down': len(after), 'with_502': len(bad_gateway),
+               'failed': sum(1 for r, code, t in after if code != 0),
+               'failed_before': sum(1 for s in signers for at, code, t in s.outputs if at <= marked and code != 0)}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / 'ha-entry-checks.json').write_text(json.dumps(counted))
+    print(counted)
+    assert after and not bad_gateway and all(code == 0 for r, code, t in after), bad_gateway
+    for signer in signers:
+        assert sorted(signed_tags(signer.repository)) == sorted(signer.signed), signer.repository
 
 
 def test_signing_goes_on_while_nodes_and_a_host_are_killed(passphrases):
