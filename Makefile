@@ -102,7 +102,7 @@ docs: collection
 	cd $(ROOT)/build/docs && bash build.sh
 	@echo "make docs: open build/docs/build/html/index.html"
 
-# images first, faults last (it restarts dockerd), the others in parallel: see scripts/molecule.sh
+# images first, the others in parallel, then upgrade, faults last (it restarts dockerd): see scripts/molecule.sh
 molecule: venv docker collection
 	@bash $(ROOT)/scripts/molecule.sh $(SCENARIOS)
 

@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
 # Run `molecule test` for the scenarios given (make molecule passes $(SCENARIOS)).
-# `images` runs first (the others use what it builds) and `faults` last and alone (it restarts
-# dockerd); the scenarios between run in parallel: each has its own stack name, ports and
-# ephemeral directory. Each scenario's output goes to build/test-results/molecule-<scenario>.log;
+# `images` runs first (the others use what it builds), then the others in parallel (each has its own stack name, ports
+# and ephemeral directory), then `upgrade` alone (its earlier versions build the service images from their recipes),
+# and `faults` last and alone (it restarts dockerd). Each scenario's output goes to build/test-results/molecule-<scenario>.log;
 # a failed scenario's log tail is printed. Stops after the first group that fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 LOGS=build/test-results
 mkdir -p "$LOGS"
 
-serial_first=() parallel=() serial_last=()
+serial_first=() parallel=() serial_last=() last=()
 for s in "$@"; do
   case "$s" in
     images) serial_first+=("$s") ;;
-    faults) serial_last+=("$s") ;;
+    # upgrade deploys earlier versions, whose images role builds the service images (the same names) from their own
+    # recipes until the upgrade builds them again: alone, after the others, before faults
+    upgrade) serial_last+=("$s") ;;
+    faults) last+=("$s") ;;
     *) parallel+=("$s") ;;
   esac
 done
+serial_last+=("${last[@]}")
 
 started() { date +%s; }
 report() {  # scenario, exit code, start time[, end time]
