@@ -235,38 +235,40 @@ def root_forged(repo):
     _attacker_repository(repo, root, (key, key_id, forged))
 
 
-def _targets_with_attacker_v1(repo):
-    """The current targets, one version up, with v1 = ATTACKER and no delegation (so that v1 is read from it)."""
-    targets = repo.doc('targets')['signed']
-    targets['version'] += 1
-    targets['targets']['v1'] = repo.target(ATTACKER)
-    targets['delegations'] = {'keys': {}, 'roles': []}
-    return targets
+def _with_attacker_v1(repo, role, signing):
+    """role's current file one version up with v1 = ATTACKER, signed by signing(signed part) -> file, stored, and named
+    by a new snapshot. targets loses its delegations (so that v1 is read from it), and the snapshot lists none."""
+    signed = repo.doc(role)['signed']
+    signed['version'] += 1
+    signed['targets']['v1'] = repo.target(ATTACKER)
+    drop = ()
+    if role == 'targets':
+        signed['delegations'] = {'keys': {}, 'roles': []}
+        drop = ('targets/releases', 'targets/alice')
+    data = signing(signed)
+    repo.insert(role, signed['version'], data)
+    repo.new_snapshot({role: data}, drop=drop)
+
+
+def _by_a_foreign_key(signed):
+    """signed, signed by a key the attacker made (one root never listed)."""
+    key, key_id, dummy = attacker_key()
+    return sign(signed, key_id, key)
 
 
 def targets_foreign_key(repo):
     """targets with v1 = ATTACKER, signed by a key root never listed."""
-    targets = _targets_with_attacker_v1(repo)
-    key, key_id, dummy = attacker_key()
-    data = sign(targets, key_id, key)
-    repo.insert('targets', targets['version'], data)
-    repo.new_snapshot({'targets': data}, drop=('targets/releases', 'targets/alice'))
+    _with_attacker_v1(repo, 'targets', _by_a_foreign_key)
 
 
 def targets_tampered(repo):
     """targets with v1 = ATTACKER under the owner's signature of the real file."""
-    targets = _targets_with_attacker_v1(repo)
-    data = signed_file(targets, repo.doc('targets')['signatures'])
-    repo.insert('targets', targets['version'], data)
-    repo.new_snapshot({'targets': data}, drop=('targets/releases', 'targets/alice'))
+    _with_attacker_v1(repo, 'targets', lambda signed: signed_file(signed, repo.doc('targets')['signatures']))
 
 
 def targets_unsigned(repo):
     """targets with v1 = ATTACKER and no signature at all (0 of the threshold of 1)."""
-    targets = _targets_with_attacker_v1(repo)
-    data = signed_file(targets, [])
-    repo.insert('targets', targets['version'], data)
-    repo.new_snapshot({'targets': data}, drop=('targets/releases', 'targets/alice'))
+    _with_attacker_v1(repo, 'targets', lambda signed: signed_file(signed, []))
 
 
 def timestamp_foreign_key(repo):
@@ -278,28 +280,14 @@ def timestamp_foreign_key(repo):
     repo.insert('timestamp', timestamp['version'], sign(timestamp, key_id, key))
 
 
-def _releases_with_attacker_v1(repo):
-    releases = repo.doc('targets/releases')['signed']
-    releases['version'] += 1
-    releases['targets']['v1'] = repo.target(ATTACKER)
-    return releases
-
-
 def delegation_key_swapped(repo):
     """targets/releases with v1 = ATTACKER, signed by the attacker's key instead of the signer's."""
-    releases = _releases_with_attacker_v1(repo)
-    key, key_id, dummy = attacker_key()
-    data = sign(releases, key_id, key)
-    repo.insert('targets/releases', releases['version'], data)
-    repo.new_snapshot({'targets/releases': data})
+    _with_attacker_v1(repo, 'targets/releases', _by_a_foreign_key)
 
 
 def delegation_tampered(repo):
     """targets/releases with v1 = ATTACKER under the signer's signature of the real file."""
-    releases = _releases_with_attacker_v1(repo)
-    data = signed_file(releases, repo.doc('targets/releases')['signatures'])
-    repo.insert('targets/releases', releases['version'], data)
-    repo.new_snapshot({'targets/releases': data})
+    _with_attacker_v1(repo, 'targets/releases', lambda signed: signed_file(signed, repo.doc('targets/releases')['signatures']))
 
 
 def delegation_removed(repo):

@@ -15,12 +15,13 @@ import time
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
 from ansible_collections.dct.trust_stack.plugins.module_utils._keys import local_key_ids
 from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import is_publish_conflict, last_line
+from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import metadata_dir
 
 
 def cached_targets(trust_dir, gun):
     """The signed part of the targets.json the docker CLI verified and cached for gun, or None when there is none."""
     try:
-        with open(os.path.join(trust_dir, 'tuf', gun, 'metadata', 'targets.json')) as handle:
+        with open(os.path.join(metadata_dir(trust_dir, gun), 'targets.json')) as handle:
             return json.load(handle)['signed']
     except (IOError, OSError, ValueError, KeyError):
         return None

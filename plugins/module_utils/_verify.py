@@ -22,7 +22,7 @@ from ansible_collections.dct.trust_stack.plugins.module_utils._cli import TIMED_
 from ansible_collections.dct.trust_stack.plugins.module_utils._common import TrustError
 from ansible_collections.dct.trust_stack.plugins.module_utils._diagnosis import (
     delegation_failure, fell_back_to_cache, inspect_failure, last_line, notary_list_failure, skipped_delegations)
-from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import HEX64_RE, RELEASES, TARGETS, parse_list
+from ansible_collections.dct.trust_stack.plugins.module_utils._parsers import HEX64_RE, RELEASES, TARGETS, metadata_dir, parse_list
 from ansible_collections.dct.trust_stack.plugins.module_utils._references import check_signer_name, split_reference
 from ansible_collections.dct.trust_stack.plugins.module_utils._tuf_cache import CacheGuard
 
@@ -124,7 +124,7 @@ def settle(params):
 def cached_root_roles(trust_dir, gun):
     """The roles of the root.json that a notary client (the notary or the docker CLI) verified and cached for gun in
     trust_dir; TrustError naming the file when it cannot be read."""
-    path = os.path.join(trust_dir, 'tuf', gun, 'metadata', 'root.json')
+    path = os.path.join(metadata_dir(trust_dir, gun), 'root.json')
     try:
         with open(path) as handle:
             return json.load(handle)['signed']['roles']
@@ -221,7 +221,7 @@ class NotaryVerifier(object):
         """Fail unless the root notary just verified (fresh or cached) is pinned, when a pin applies, and unless
         some pin applies, with disable_tofu."""
         root_ids = sorted(cached_root_roles(self.settings['cache_dir'], gun)['root']['keyids'])
-        cache = os.path.join(self.settings['cache_dir'], 'tuf', gun, 'metadata')
+        cache = metadata_dir(self.settings['cache_dir'], gun)
         pin = pin_for(gun, self.settings['pins'])
         if pin is None:
             if self.settings['disable_tofu']:
