@@ -32,9 +32,10 @@ NOTARY, REGISTRY = f'localhost:{NOTARY_PORT}', f'localhost:{REGISTRY_PORT}'
 DOCKER_28 = '/usr/local/bin/docker'
 PASSPHRASES = {'DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE': 'upgrade-root-passphrase',
                'DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE': 'upgrade-repository-passphrase'}
-# the earlier versions upgraded from, by commit or tag: 0.4.0 (before the front: the registry and notary-server
-# published the ports the front now publishes), 0.6.0 (the first with the front), and every release from 1.0.0 on
-EARLIER = {'0.4.0': 'd6798a5', '0.6.0': '5917eff', '1.0.0': '1.0.0'}
+# the earlier versions upgraded from, by commit (a clone need not carry the tags): 0.4.0 (before the front: the registry
+# and notary-server published the ports the front now publishes), 0.6.0 (the first with the front), and every release
+# from 1.0.0 on (1.0.0 is tag 1.0.0)
+EARLIER = {'0.4.0': 'd6798a5', '0.6.0': '5917eff', '1.0.0': 'e7db6e9'}
 # the community collections the venv's ansible package brings (community.docker, community.crypto)
 COMMUNITY = next(p for p in site.getsitepackages() if (pathlib.Path(p) / 'ansible_collections' / 'community').is_dir())
 # what the tarball must not hold, and must hold
@@ -207,9 +208,12 @@ def test_an_upgrade_keeps_every_signature_image_and_user(version, installed, tmp
 
 
 def test_a_downgrade_is_refused_and_changes_nothing(installed, tmp_path):
-    """The stack the last upgrade left, converged by this version: an older build (this tree, its version set below
-    the recorded one) is refused before anything changes."""
+    """The stack the last upgrade left, converged by this version (converged here when this test runs alone): an older
+    build (this tree, its version set below the recorded one) is refused before anything changes."""
     recorded = pathlib.Path(f'/etc/dct-trust-stack/{STACK}/version')
+    if not recorded.exists():
+        inventory(EPHEMERAL / 'state')
+        playbook('dct.trust_stack.stack', installed['path'])
     assert recorded.read_text().strip() == installed['version']
     older = tmp_path / 'older'
     shutil.copytree(ROOT, older, ignore=shutil.ignore_patterns('.git', '.venv*', 'build', '.lab', 'molecule', '__pycache__'))
