@@ -20,7 +20,8 @@ def git(root, *args):
 
 def last_release(root):
     """The git revision of the newest release changelog.yaml records, or None before the first release."""
-    releases = (yaml.safe_load((root / 'changelogs' / 'changelog.yaml').read_text()) or {}).get('releases') or {}
+    changelog = root / 'changelogs' / 'changelog.yaml'
+    releases = (yaml.safe_load(changelog.read_text()) or {}).get('releases') if changelog.is_file() else None
     if not releases:
         return None
     version = str(max(releases, key=lambda v: LooseVersion(str(v))))

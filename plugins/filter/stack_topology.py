@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: dct.trust_stack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The data the roles build from their inputs: where a node is reached (node_addresses), the balancer's listeners
+"""The data the roles build from their inputs: where a node is reached (node_addresses), each Galera node's
+certificate (galera_leafs), the balancer's listeners
 checked (balancer_listener_errors) and the networks they answer on (balancer_networks), and a service container's
 directories, mounts and networks (service_container_layout)."""
 
@@ -44,8 +45,39 @@ def node_addresses(nodes, hostvars, names=('ansible_host',)):
     return out
 
 
+IP_RE = re.compile(r'^([0-9]{1,3}\.){3}[0-9]{1,3}$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:]*$')
+
+
+def galera_leafs(nodes, addresses, names=()):
+    """The pki role's leaf certificates of the Galera nodes: galera_<node> for each node, with the node's name, its
+    address (a DNS name or an IP subjectAltName) and names; server and client (the nodes are each other's peers)."""
+    leafs = {}
+    for node, address in zip(nodes or [], addresses or []):
+        is_ip = bool(IP_RE.match(str(address)))
+        leafs['galera_%s' % node] = {
+            'names': list(dict.fromkeys([node] + ([] if is_ip else [address]) + list(names or []))),
+            'ips': [address] if is_ip else [], 'usages': ['serverAuth', 'clientAuth']}
+    return leafs
+
+
 def _port_ok(port):
     return bool(re.match(r'^[0-9]{1,5}$', str(port))) and 1024 < int(port) < 65536
+
+
+CHECK_KEYS = ('path', 'name', 'status', 'port', 'tls')
+
+
+def _check_errors(where, check):
+    """The broken rules of a listener's check: {path, name, status, port, tls}; name is required over TLS."""
+    if check is None:
+        return []
+    if (not isinstance(check, dict) or [k for k in check if k not in CHECK_KEYS]
+            or not str(check.get('path', '')).startswith('/')
+            or ('name' in check or check.get('tls', True)) and not NAME_RE.match(str(check.get('name', '')))
+            or 'port' in check and not (str(check['port']).isdigit() and 0 < int(check['port']) < 65536) or not isinstance(check.get('tls', True), bool)):
+        return ['%s.check must be {path: /..., name: <server name, required with tls>, status: <code>, port: <port>, '
+                'tls: <bool>}, not %s' % (where, check)]
+    return []
 
 
 def balancer_listener_errors(listeners):
@@ -79,12 +111,7 @@ def balancer_listener_errors(listeners):
             out.append('%s.network %s is not a stack network name' % (where, listener['network']))
         if 'publish' in listener and not ADDRESS_PORT_RE.match(str(listener['publish'])):
             out.append('%s.publish %s is not address:port' % (where, listener['publish']))
-        check = listener.get('check')
-        if check is not None and (not isinstance(check, dict) or [k for k in check if k not in ('path', 'name', 'status')]
-                                  or not str(check.get('path', '')).startswith('/') or not NAME_RE.match(str(check.get('name', '')))
-                                  or listener.get('mode', 'spread') != 'spread'):
-            out.append('%s.check must be {path: /..., name: <server name>, status: <code>} on a spread listener, not %s'
-                       % (where, check))
+        out.extend(_check_errors(where, listener.get('check')))
         if 'network' not in listener and 'publish' not in listener:
             out.append(where + ' needs a network (with aliases) or publish, or nothing can reach it')
     named = [listener for listener in listeners if isinstance(listener, dict)]
@@ -130,5 +157,5 @@ def service_container_layout(name, stack, host_dir, mount, user, volumes=(), net
 
 class FilterModule(object):
     def filters(self):
-        return {'node_addresses': node_addresses, 'balancer_listener_errors': balancer_listener_errors,
+        return {'node_addresses': node_addresses, 'galera_leafs': galera_leafs, 'balancer_listener_errors': balancer_listener_errors,
                 'balancer_networks': balancer_networks, 'service_container_layout': service_container_layout}

@@ -81,12 +81,15 @@ def test_a_service_container_layout():
     assert service_container_layout('x', 's', '/d', '/m', '990')['directories'][1]['group'] == '990'
 
 
-def test_a_listener_check_is_an_https_path_and_a_server_name_on_a_spread_listener():
+def test_a_listener_check_is_a_path_and_a_server_name_over_https_or_a_port_of_its_own_over_http():
     good = {'name': 'notary-server', 'port': 4443, 'servers': ['10.0.0.1:4443'], 'publish': '0.0.0.0:4443',
             'check': {'path': '/_notary_server/health', 'name': 'notary-server'}}
     assert balancer_listener_errors([good]) == []
+    # plain HTTP on a port of its own (a Galera node's state), on a failover listener; no name needed without TLS
+    galera = dict(good, mode='failover', check={'path': '/', 'port': 9200, 'tls': False})
+    assert balancer_listener_errors([galera]) == []
     for check in ({'path': 'health', 'name': 'notary-server'}, {'path': '/h', 'name': 'Bad Name'}, {'path': '/h', 'name': 'n', 'uri': 1},
-                  'GET /h'):
+                  'GET /h', {'path': '/h'}, {'path': '/', 'port': 0, 'tls': False}, {'path': '/', 'tls': 'no'}):
         assert balancer_listener_errors([dict(good, check=check)]) == [
-            'balancer_listeners[0].check must be {path: /..., name: <server name>, status: <code>} on a spread listener, not %s' % (check,)]
-    assert balancer_listener_errors([dict(good, mode='failover')])
+            'balancer_listeners[0].check must be {path: /..., name: <server name, required with tls>, status: <code>, '
+            'port: <port>, tls: <bool>}, not %s' % (check,)]

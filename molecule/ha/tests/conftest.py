@@ -16,6 +16,8 @@ SCENARIO = pathlib.Path(__file__).resolve().parents[1]
 STACK = 'dcttestha'
 HOSTS = ('dcttestha_host1', 'dcttestha_host2', 'dcttestha_host3')
 NODE = f'{STACK}_mariadb'
+STATE = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'state')
+PKI = os.path.join(STATE, 'pki')
 
 
 def on_host(host, argv, check=True, stdin_text=None, timeout=120):
@@ -39,6 +41,19 @@ def status(host):
 def synced(host, size=3):
     got = status(host)
     return got.get('wsrep_local_state_comment') == 'Synced' and got.get('wsrep_cluster_size') == str(size)
+
+
+def client(host, address, tls, statement):
+    """A MariaDB client on host's node container, as the notary-server account (its password in an option file
+    written from stdin, never on a command line), at address over TCP: with TLS verified against the stack CA, or
+    without TLS. The completed process."""
+    with open(os.path.join(STATE, 'credentials', 'mariadb_server')) as handle:
+        password = handle.read().strip()
+    options = (['--ssl', '--ssl-ca=/etc/dct/ca.crt', '--ssl-verify-server-cert'] if tls else ['--skip-ssl'])
+    script = ('umask 077; cat > /tmp/dct-test.cnf; mariadb --defaults-extra-file=/tmp/dct-test.cnf -NB '
+              f'-h {address} -u server {" ".join(options)} -e "$0"; rc=$?; rm -f /tmp/dct-test.cnf; exit $rc')
+    return on_host(host, ['docker', 'exec', '-i', NODE, 'sh', '-c', script, statement], check=False,
+                   stdin_text=f'[client]\npassword={password}\n')
 
 
 def converge(check=True, options=()):

@@ -9,10 +9,9 @@ import uuid
 
 import pytest
 
-from conftest import HOSTS, NODE, converge, on_host, recap_changed, sql, status, synced, wait_until
+from conftest import HOSTS, NODE, PKI, client, converge, on_host, recap_changed, run, sql, status, synced, wait_until
 
 DATA = '/var/lib/dct-trust-stack/dcttestha/galera'
-PKI = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'state', 'pki')
 # the test hosts' addresses (molecule.yml); Galera's replication port
 PEERS = ('172.16.250.11', '172.16.250.12', '172.16.250.13')
 GCOMM = 4567
@@ -58,13 +57,49 @@ def tls_peer(address, certificate):
             return 'refused: %s' % exc
 
 
+def node_certificate(host):
+    """(cert, key) of host's node, as the pki role made them on the controller."""
+    return os.path.join(PKI, f'galera_{host}.crt'), os.path.join(PKI, f'galera_{host}.key')
+
+
 @pytest.mark.parametrize('address', PEERS)
 def test_replication_is_tls_and_a_peer_without_the_cas_certificate_is_refused(cluster, address):
     # the attack: join the replication stream (and so read and write every table) from the cluster's network
-    # without a certificate; the same connection with the cluster's certificate is accepted, so the refusal is
-    # the certificate check and nothing else
+    # without a certificate; the same connection with a node's certificate (another node's) is accepted, so the
+    # refusal is the certificate check and nothing else
     assert tls_peer(address, None).startswith(('refused', 'closed')), address
-    assert tls_peer(address, (os.path.join(PKI, 'galera.crt'), os.path.join(PKI, 'galera.key'))) == 'accepted'
+    other = HOSTS[(PEERS.index(address) + 1) % len(HOSTS)]
+    assert tls_peer(address, node_certificate(other)) == 'accepted'
+
+
+def served_certificate(address, port, certificate):
+    """(openssl's exit code, the subject and subjectAltNames) of the certificate the node at address serves on port
+    (3306 through MySQL's STARTTLS), verified against the stack CA; certificate is the client's (a peer's)."""
+    proc = run(['openssl', 's_client', '-connect', f'{address}:{port}', '-CAfile', os.path.join(PKI, 'ca.crt'),
+                '-verify_return_error', '-cert', certificate[0], '-key', certificate[1]]
+               + (['-starttls', 'mysql'] if port == 3306 else []), stdin_text='', check=False, timeout=30)
+    text = run(['openssl', 'x509', '-noout', '-subject', '-ext', 'subjectAltName'], stdin_text=proc.stdout, check=False)
+    return proc.returncode, ' '.join((text.stdout + text.stderr).split())
+
+
+@pytest.mark.parametrize('host, address', list(zip(HOSTS, PEERS)))
+def test_each_node_serves_a_certificate_of_its_own_to_clients_and_peers(cluster, host, address):
+    peer = node_certificate(HOSTS[(HOSTS.index(host) + 1) % len(HOSTS)])
+    for port in (3306, GCOMM):
+        verified, subject = served_certificate(address, port, peer)
+        assert verified == 0 and f'CN = {host}' in subject and 'DNS:mariadb' in subject and f'IP Address:{address}' in subject, subject
+        assert not any(f'CN = {other}' in subject for other in HOSTS if other != host)
+
+
+@pytest.mark.parametrize('address', PEERS)
+def test_a_client_without_tls_is_refused_and_a_client_with_tls_gets_a_cipher(cluster, address):
+    # the protection off would let the notary account's password and every query cross the network in clear;
+    # the node refuses the connection (require_secure_transport; MariaDB says only "Access denied"), while the same
+    # client with the same password over TLS is let in: the refusal is the transport and nothing else
+    plain = client(HOSTS[2], address, False, 'SELECT 1')
+    assert plain.returncode != 0 and 'ERROR 1045' in plain.stderr and plain.stdout == '', plain.stderr
+    secure = client(HOSTS[2], address, True, "SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+    assert secure.returncode == 0 and secure.stdout.split('\t')[1].strip(), secure.stdout + secure.stderr
 
 
 def test_a_write_on_one_node_is_read_on_every_other(cluster):

@@ -19,7 +19,7 @@ import time
 import pytest
 import requests
 
-from conftest import HOSTS, NODE, STACK, converge, on_host, recap_changed, synced, wait_until
+from conftest import HOSTS, NODE, STACK, client, converge, on_host, recap_changed, sql, synced, wait_until
 from stacktest import run
 
 ENTRY = '172.16.250.13'
@@ -114,6 +114,70 @@ def test_signing_and_trusted_pulls_go_through_the_entry(passphrases):
     assert refused.returncode != 0 and 'No valid trust data for unsigned' in refused.stderr
     # a second run of the signing playbook changes nothing
     assert 'changed=0' in sign(repository, ['v1']).stdout
+
+
+class Capture(threading.Thread):
+    """The TCP payloads to or from port that cross the wire of a test host (the host end of its veth pair on the
+    hosts' network), captured with a raw socket until stopped: [(source address, destination address, payload)]."""
+
+    def __init__(self, host, port):
+        super().__init__(daemon=True)
+        peer = int(run(['docker', 'exec', host, 'cat', '/sys/class/net/eth0/iflink']).stdout)
+        self.interface, self.port, self.packets = socket.if_indextoname(peer), port, []
+        self.stop, self.ready = threading.Event(), threading.Event()
+
+    def run(self):
+        with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0003)) as raw:
+            raw.bind((self.interface, 0))
+            raw.settimeout(0.5)
+            self.ready.set()
+            while not self.stop.is_set():
+                try:
+                    frame = raw.recv(65535)
+                except socket.timeout:
+                    continue
+                if frame[12:14] != b'\x08\x00' or frame[23] != 6:  # IPv4, TCP
+                    continue
+                ip = frame[14:]
+                tcp = ip[(ip[0] & 0x0f) * 4:int.from_bytes(ip[2:4], 'big')]
+                ports = int.from_bytes(tcp[0:2], 'big'), int.from_bytes(tcp[2:4], 'big')
+                payload = tcp[(tcp[12] >> 4) * 4:]
+                if self.port in ports and payload:
+                    self.packets.append((socket.inet_ntoa(ip[12:16]), socket.inet_ntoa(ip[16:20]), payload))
+
+    def between(self, one, other):
+        return b''.join(p for source, dest, p in self.packets if {source, dest} == {one, other})
+
+
+def test_the_notary_services_database_connections_across_hosts_are_tls(passphrases):
+    """A capture on the hosts' network while host2's notary services use host1's node (every balancer's writer),
+    signing through the entry: their MariaDB traffic is TLS records, no SQL in it. The protection off: a client on
+    host3 that does not use TLS is seen in clear by the same capture (its account name and the node's refusal)."""
+    repository = f'{REGISTRY}/ha/captured'
+    make_images(repository, ['c1', 'c2'])
+    capture = Capture(HOSTS[0], 3306)
+    capture.start()
+    capture.ready.wait(10)
+    try:
+        sign(repository, ['c1', 'c2'])
+        # notary-server checks its database every 10 s: a window in which both of host2's services spoke
+        time.sleep(11)
+        plain = client(HOSTS[2], '172.16.250.11', False, 'SELECT 1')
+    finally:
+        capture.stop.set()
+        capture.join(10)
+    notary = capture.between('172.16.250.12', '172.16.250.11')
+    clear = capture.between('172.16.250.13', '172.16.250.11')
+    words = (b'tuf_files', b'private_keys', b'SELECT', b'INSERT', b'notaryserver', b'notarysigner')
+    found = {'notary_bytes': len(notary), 'notary_tls_records': notary.count(b'\x17\x03\x03'),
+             'plaintext_in_notary_traffic': [w.decode() for w in words if w in notary],
+             'plain_client_bytes': len(clear), 'plain_client_seen_in_clear': b"Access denied for user 'server'" in clear}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / 'ha-db-tls-capture.json').write_text(json.dumps(found))
+    print(found)
+    assert plain.returncode != 0 and found['plain_client_seen_in_clear'] and b'server' in clear, found
+    assert found['notary_bytes'] > 0 and found['notary_tls_records'] > 0 and not found['plaintext_in_notary_traffic'], found
+    assert sorted(signed_tags(repository)) == ['c1', 'c2']
 
 
 class Signer(threading.Thread):
@@ -211,6 +275,66 @@ def test_a_front_whose_notary_server_is_stopped_gets_no_entry_traffic(passphrase
     assert after and not bad_gateway and all(code == 0 for r, code, t in after), bad_gateway
     for signer in signers:
         assert sorted(signed_tags(signer.repository)) == sorted(signer.signed), signer.repository
+
+
+def galera_check(address):
+    """(status, body) of the state check a Galera node serves at address:9200 (what the balancers ask)."""
+    response = requests.get(f'http://{address}:9200/', timeout=10)
+    return response.status_code, response.text.strip()
+
+
+def galera_greets(address):
+    """Whether the MariaDB at address:3306 accepts a connection and greets (protocol 10): what a TCP check sees."""
+    with socket.create_connection((address, 3306), timeout=10) as raw:
+        return raw.recv(5)[4:5] == b'\x0a'
+
+
+def tcp_clients(host):
+    """The number of connections over TCP on host's node (the notary services' through the balancers; the node's
+    own replication threads and the tests' unix-socket sessions are not counted)."""
+    rows = sql(host, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE HOST NOT LIKE 'localhost%' AND "
+                     "HOST <> '' AND USER NOT IN ('system user', 'event_scheduler')")
+    return int(rows[0])
+
+
+def test_a_galera_node_out_of_synced_gets_no_new_connections_until_it_is_synced_again(passphrases):
+    """Every balancer sends the notary services' connections to host1's node (the first of galera) while it is Synced.
+    Desynced (SET GLOBAL wsrep_desync=ON: wsrep_local_state 2, Donor/Desynced), the node still accepts connections
+    and answers (a TCP check passes it) but its state check answers 503: the balancers mark it down, its connections
+    end, and signing goes on through host2's node with no connection to host1's; Synced again, it gets them back."""
+    first, second = HOSTS[:2]
+    balancers = HOSTS[:2]  # the hosts that run a notary service
+    repository = f'{REGISTRY}/ha/desync'
+    make_images(repository, ['d0', 'd1', 'd2', 'd3'])
+    sign(repository, ['d0'])
+    assert galera_check('172.16.250.11')[0] == 200 and tcp_clients(first) > 0 and tcp_clients(second) == 0
+    sql(first, 'SET GLOBAL wsrep_desync = ON')
+    try:
+        for host in balancers:
+            wait_until(f'the balancer on {host} marks host1\'s node down',
+                       lambda h=host: balancer_says(h, 'mariadb1 is DOWN'), timeout=60)
+        # the protection off: the desynced node accepts connections and greets; its state check says why it is out
+        code, said = galera_check('172.16.250.11')
+        assert galera_greets('172.16.250.11') and code == 503 and 'Donor/Desynced' in said, said
+        wait_until('the desynced node\'s connections ended', lambda: tcp_clients(first) == 0, timeout=30)
+        seen = []
+        for tag in ('d1', 'd2'):
+            sign(repository, [tag])
+            seen.append((tcp_clients(first), tcp_clients(second)))
+        assert all(on_first == 0 and on_second > 0 for on_first, on_second in seen), seen
+    finally:
+        sql(first, 'SET GLOBAL wsrep_desync = OFF')
+    for host in balancers:
+        wait_until(f'the balancer on {host} marks host1\'s node up', lambda h=host: balancer_says(h, 'mariadb1 is UP'),
+                   timeout=60)
+    sign(repository, ['d3'])
+    back = (tcp_clients(first), tcp_clients(second))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / 'ha-galera-checks.json').write_text(json.dumps({'desynced_state_check': [code, said],
+                                                               'tcp_clients_first_second_while_desynced': seen,
+                                                               'tcp_clients_first_second_after': back}))
+    assert back[0] > 0 and back[1] == 0, back
+    assert sorted(signed_tags(repository)) == ['d0', 'd1', 'd2', 'd3']
 
 
 def test_signing_goes_on_while_nodes_and_a_host_are_killed(passphrases):
