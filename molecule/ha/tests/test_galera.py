@@ -5,6 +5,7 @@ node, so no committed write is lost."""
 import os
 import socket
 import ssl
+import subprocess
 import uuid
 
 import pytest
@@ -75,10 +76,13 @@ def test_replication_is_tls_and_a_peer_without_the_cas_certificate_is_refused(cl
 def served_certificate(address, port, certificate):
     """(openssl's exit code, the subject and subjectAltNames) of the certificate the node at address serves on port
     (3306 through MySQL's STARTTLS), verified against the stack CA; certificate is the client's (a peer's)."""
-    proc = run(['openssl', 's_client', '-connect', f'{address}:{port}', '-CAfile', os.path.join(PKI, 'ca.crt'),
-                '-verify_return_error', '-cert', certificate[0], '-key', certificate[1]]
-               + (['-starttls', 'mysql'] if port == 3306 else []), stdin_text='', check=False, timeout=30)
-    text = run(['openssl', 'x509', '-noout', '-subject', '-ext', 'subjectAltName'], stdin_text=proc.stdout, check=False)
+    # bytes: what the node sends after the handshake is printed too, and need not be text
+    proc = subprocess.run(['openssl', 's_client', '-connect', f'{address}:{port}', '-CAfile', os.path.join(PKI, 'ca.crt'),
+                           '-verify_return_error', '-cert', certificate[0], '-key', certificate[1]]
+                          + (['-starttls', 'mysql'] if port == 3306 else []),
+                          input=b'', capture_output=True, check=False, timeout=30)
+    text = run(['openssl', 'x509', '-noout', '-subject', '-ext', 'subjectAltName'],
+               stdin_text=proc.stdout.decode('ascii', 'replace'), check=False)
     return proc.returncode, ' '.join((text.stdout + text.stderr).split())
 
 
