@@ -14,12 +14,16 @@ gets the medians and their ratio, with the machine's core count:
   5. resolving 20 signed tags: one template with the trusted_digest lookup (pinned, verified by the
      notary CLI) against 20 docker trust inspect calls; 5b. reading them with one trust_info task ('info');
   6. the front's cost: 20 image pushes over the registry API (blob and config uploads, manifest) through the
-     lab's front, with credentials, against the same pushes straight to the registry on the backend network.
+     lab's front, with credentials, against the same pushes straight to the registry on the backend network;
+ 10. metadata reads under load ('reads'): wrk (Debian's), 16 connections, authenticated timestamp.json and
+     targets.json reads through the lab's front against its unauthenticated health, and timestamp.json straight
+     from notary-server; the ha scenario's same reads at the HA entry are quoted.
 The report also quotes what `make test` measured: the load of the faults scenario, and the ha scenario's 4 signers
 on the stack spread over three test hosts against 4 signers on a single-host stack (both in one run).
 Needs the lab (`make lab`). Its own stack is dctbench on 127.0.0.1:44443/45000; its clients are
 dctbench_client01..20 on the lab's front network. It removes only what it made.
 """
+import base64
 import json
 import os
 import re
@@ -30,6 +34,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'tests'))
+from wrkload import wrk  # noqa: E402  pylint: disable=wrong-import-position
 WORK = os.path.join(ROOT, 'build', 'bench')
 RUNS = int(os.environ.get('BENCH_RUNS', '3'))
 STACK, NOTARY_PORT, REGISTRY_PORT = 'dctbench', 44443, 45000
@@ -486,6 +492,40 @@ def bench_front():
     return results
 
 
+# ---------------------------------------------------------------- 10. metadata reads under load
+
+READ_CONNECTIONS, READ_SECONDS = 16, 10
+
+
+def bench_reads():
+    """What a crowd of deploying hosts reading trust data costs at the lab's front: 16 connections for 10 s each,
+    the front's unauthenticated health (through to notary-server) against authenticated reads of a repository's
+    timestamp.json and targets.json by a user who may pull and not push (the bearer token notary clients get
+    from the front); timestamp.json as the administrator, who may push, so reads past the cache (every read
+    before the cache); and timestamp.json straight from notary-server on the backend network (its own cost: no
+    front, no TLS handshake per request)."""
+    dummy, repo, dummy = signed_repository('reads', 'r')
+    # the lab's deployer: reads every repository, pushes none (inventory/lab), as the hosts of a fleet
+    password = open(os.path.join(LAB_STATE, 'credentials', 'user_deployer')).read().strip()
+    token = base64.b64encode(('deployer:%s' % password).encode()).decode()
+    # the administrator may push everywhere: its reads go past the cache, as every read went before the cache
+    admin = open(os.path.join(LAB_STATE, 'credentials', 'registry_admin')).read().strip()
+    signer = base64.b64encode(('admin:%s' % admin).encode()).decode()
+    backend = json.loads(sh(['docker', 'inspect', 'trust_notary_server'])[1])[0]['NetworkSettings']['Networks']['trust_backend']['IPAddress']
+    base = '/v2/%s/_trust/tuf/' % repo
+    sides = [('health', 'https://localhost:4443/_notary_server/health', None),
+             ('timestamp', 'https://localhost:4443%stimestamp.json' % base, token),
+             ('targets', 'https://localhost:4443%stargets.json' % base, token),
+             ('timestamp past the cache', 'https://localhost:4443%stimestamp.json' % base, signer),
+             ('timestamp straight', 'https://%s:4443%stimestamp.json' % (backend, base), None)]
+    results = dict((name, []) for name, dummy, dummy in sides)
+    for run in range(RUNS):
+        for name, url, auth in (sides if run % 2 == 0 else list(reversed(sides))):
+            results[name].append(wrk(url, auth, READ_CONNECTIONS, READ_SECONDS))
+            log('reads run %d %s: %s' % (run + 1, name, results[name][-1]))
+    return results
+
+
 # ---------------------------------------------------------------- 4. trust_client to 20 clients
 
 def bench_clients():
@@ -519,8 +559,44 @@ def bench_clients():
 
 # ---------------------------------------------------------------- the report
 
+def reads_rows(reads):
+    """Rows 10: authenticated metadata reads against the health rate, at the lab's front and (as the ha scenario
+    measured it) at the HA entry."""
+    rows = []
+    path = os.path.join(ROOT, 'build', 'test-results', 'ha-reads.json')
+    sides = [('the lab\'s front', reads)] + [('the HA entry (ha scenario)', json.load(open(path)) if os.path.exists(path) else None)]
+    for where, measured in sides:
+        if not measured:
+            continue
+        m = dict((name, dict((k, median([run[k] for run in runs])) for k in ('rps', 'p99_ms', 'p50_ms')))
+                 for name, runs in measured.items())
+        errors = sum(run['errors'] for runs in measured.values() for run in runs)
+        health = m['health']['rps']
+        for name in ('timestamp', 'targets'):
+            if name not in m:
+                continue
+            ratio = m[name]['rps'] / health
+            met = ratio >= 0.8 and m[name]['p99_ms'] < 40 and errors == 0
+            rows.append(('10. %s.json reads at %s, %d connections' % (name, where, READ_CONNECTIONS),
+                         'authenticated (bearer token), p99 %.1f ms' % m[name]['p99_ms'], '%.0f/s' % m[name]['rps'],
+                         'the front\'s health (no credentials, through to notary-server), p99 %.1f ms' % m['health']['p99_ms'],
+                         '%.0f/s' % health, '%.2f' % ratio,
+                         '>= 0.8, p99 < 40 ms, 0 errors (%d): %s' % (errors, 'met' if met else 'NOT met')))
+        if 'timestamp past the cache' in m:
+            past = m['timestamp past the cache']
+            rows.append(('10. timestamp.json reads at %s past the cache (before it; a signer\'s reads)' % where,
+                         'authenticated as a user who may push, p99 %.1f ms' % past['p99_ms'], '%.0f/s' % past['rps'],
+                         'the front\'s health (row above)', '%.0f/s' % health, '%.2f' % (past['rps'] / health), '-'))
+        if 'timestamp straight' in m:
+            rows.append(('10. timestamp.json straight from notary-server (no front), %d connections' % READ_CONNECTIONS,
+                         'notary-server on the backend network, p99 %.1f ms' % m['timestamp straight']['p99_ms'],
+                         '%.0f/s' % m['timestamp straight']['rps'], 'the front\'s health (row above)', '%.0f/s' % health,
+                         '%.2f' % (m['timestamp straight']['rps'] / health), '- (where the time goes)'))
+    return rows
+
+
 def write_report(deploy, site, sign, clients, measured, resolve=None, front=None, scale=None, backup=None, info=None,
-                 mirror=None, audit=None):
+                 mirror=None, audit=None, reads=None):
     cores = os.cpu_count()
     d_col, d_sh = median(deploy['collection']), median(deploy['shell'])
     s_med = median(site[0])
@@ -609,8 +685,9 @@ def write_report(deploy, site, sign, clients, measured, resolve=None, front=None
                      'playbooks/audit.yml, first run', '%.1f s (%.2f s/host)' % (a_first, a_first / hosts),
                      're-run (changed=0)', '%.1f s (%.2f s/host)' % (a_again, a_again / hosts),
                      '%.2f' % (a_again / a_first), '-'))
+    rows += reads_rows(reads)
     raw = {'deploy': deploy, 'site': site[0], 'sign': sign, 'clients': clients, 'resolve': resolve, 'front': front,
-           'scale': scale, 'backup': backup, 'info': info, 'mirror': mirror, 'audit': audit}
+           'scale': scale, 'backup': backup, 'info': info, 'mirror': mirror, 'audit': audit, 'reads': reads}
     lines = [
         '# Benchmarks',
         '',
@@ -619,7 +696,7 @@ def write_report(deploy, site, sign, clients, measured, resolve=None, front=None
         'ratios from one run, not seconds across runs. Measured: %s.' % (', '.join(
             '%s %s' % (part, measured.get(part, 'at an unknown time'))
             for part in ('deploy', 'site', 'sign', 'scale', 'clients', 'resolve', 'info', 'front', 'backup', 'mirror',
-                         'audit'))),
+                         'audit', 'reads'))),
         '',
         '| measurement | collection | median | other side | median | ratio | target |',
         '| --- | --- | --- | --- | --- | --- | --- |',
@@ -787,7 +864,8 @@ def ha_section():
 
 def main():
     os.makedirs(WORK, exist_ok=True)
-    only = sys.argv[1:] or ['deploy', 'site', 'sign', 'scale', 'clients', 'resolve', 'info', 'front', 'backup', 'mirror', 'audit']
+    only = sys.argv[1:] or ['deploy', 'site', 'sign', 'scale', 'clients', 'resolve', 'info', 'front', 'backup', 'mirror', 'audit',
+                            'reads']
     if only == ['report']:  # rewrite docs/BENCHMARKS.md from the last measurements
         only = []
     cache = os.path.join(WORK, 'results.json')
@@ -800,7 +878,7 @@ def main():
     if all(k in results for k in ('deploy', 'site', 'sign', 'clients')):
         write_report(results['deploy'], results['site'], results['sign'], results['clients'], results.get('measured', {}),
                      results.get('resolve'), results.get('front'), results.get('scale'), results.get('backup'),
-                     results.get('info'), results.get('mirror'), results.get('audit'))
+                     results.get('info'), results.get('mirror'), results.get('audit'), results.get('reads'))
 
 
 if __name__ == '__main__':

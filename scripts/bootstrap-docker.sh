@@ -14,6 +14,8 @@ command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
 command -v notary >/dev/null 2>&1 || need_pkgs+=(notary)
 command -v podman >/dev/null 2>&1 || need_pkgs+=(podman)
 command -v ssh >/dev/null 2>&1 || need_pkgs+=(openssh-client)
+# the ha scenario's and make bench's read load (tests/wrkload.py)
+command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     log "missing ${need_pkgs[*]} and not root: install them and start dockerd, then run again" >&2

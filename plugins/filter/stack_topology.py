@@ -74,7 +74,8 @@ def _check_errors(where, check):
     if (not isinstance(check, dict) or [k for k in check if k not in CHECK_KEYS]
             or not str(check.get('path', '')).startswith('/')
             or ('name' in check or check.get('tls', True)) and not NAME_RE.match(str(check.get('name', '')))
-            or 'port' in check and not (str(check['port']).isdigit() and 0 < int(check['port']) < 65536) or not isinstance(check.get('tls', True), bool)):
+            or 'port' in check and not (str(check['port']).isdigit() and 0 < int(check['port']) < 65536)
+            or not isinstance(check.get('tls', True), bool)):
         return ['%s.check must be {path: /..., name: <server name, required with tls>, status: <code>, port: <port>, '
                 'tls: <bool>}, not %s' % (where, check)]
     return []
@@ -157,5 +158,6 @@ def service_container_layout(name, stack, host_dir, mount, user, volumes=(), net
 
 class FilterModule(object):
     def filters(self):
-        return {'node_addresses': node_addresses, 'galera_leafs': galera_leafs, 'balancer_listener_errors': balancer_listener_errors,
-                'balancer_networks': balancer_networks, 'service_container_layout': service_container_layout}
+        return {'node_addresses': node_addresses, 'galera_leafs': galera_leafs,
+                'balancer_listener_errors': balancer_listener_errors, 'balancer_networks': balancer_networks,
+                'service_container_layout': service_container_layout}

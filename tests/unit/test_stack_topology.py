@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.dct.trust_stack.plugins.filter.stack_topology import (
-    balancer_listener_errors, balancer_networks, node_addresses)
+    balancer_listener_errors, balancer_networks, galera_leafs, node_addresses)
 
 HOSTVARS = {
     'host1': {'ansible_host': '10.0.0.1', 'galera_address': '192.168.7.1', '_galera_me': {'address': '192.168.9.1'}},
@@ -93,3 +93,13 @@ def test_a_listener_check_is_a_path_and_a_server_name_over_https_or_a_port_of_it
         assert balancer_listener_errors([dict(good, check=check)]) == [
             'balancer_listeners[0].check must be {path: /..., name: <server name, required with tls>, status: <code>, '
             'port: <port>, tls: <bool>}, not %s' % (check,)]
+
+
+def test_each_galera_node_gets_a_leaf_of_its_own_with_its_name_address_and_the_shared_names():
+    leafs = galera_leafs(['node1', 'node2', 'node3'], ['10.0.0.1', 'db2.example.org', 'fd00::3'], ['mariadb'])
+    assert leafs == {
+        'galera_node1': {'names': ['node1', 'mariadb'], 'ips': ['10.0.0.1'], 'usages': ['serverAuth', 'clientAuth']},
+        'galera_node2': {'names': ['node2', 'db2.example.org', 'mariadb'], 'ips': [], 'usages': ['serverAuth', 'clientAuth']},
+        'galera_node3': {'names': ['node3', 'mariadb'], 'ips': ['fd00::3'], 'usages': ['serverAuth', 'clientAuth']}}
+    # a node reached by its inventory name is named once
+    assert galera_leafs(['db1'], ['db1'])['galera_db1']['names'] == ['db1']

@@ -9,6 +9,7 @@ trust data it would have changed is compared byte for byte before and after. The
 working on the path the front protects (straight to notary-server from inside the backend network), so the
 tests can fail. docs/FAULTS.md lists every refused request with the answer it got."""
 import base64
+import hashlib
 import json
 import os
 import uuid
@@ -18,7 +19,7 @@ import requests
 
 from conftest import (NOTARY, NOTARY_PORT, REGISTRY, REGISTRY_PORT, STACK, ca_cert, credential, inspect_container, run,
                       tiny_image)
-from stacktest import docker_client
+from stacktest import docker_client, wait_until
 
 DOCKER_28 = '/usr/local/bin/docker'
 DOCKER_20 = '/usr/bin/docker'  # Debian's docker.io client
@@ -215,6 +216,46 @@ def test_a_reader_pulls_with_content_trust_and_cannot_push(teams):
     assert refused(nobody, 'not authorized', '401'), nobody.stdout
     pushed = run([DOCKER_28, 'push', ref], env=reader, check=False)
     assert refused(pushed, 'denied: not allowed for user reader'), pushed.stderr
+
+
+def metadata(repo, role, user):
+    """(status, X-Dct-Cache, version or None) of repo's role read through the front as user."""
+    r = notary_http('GET', f'{gun_path(repo)}{role}.json', user)
+    return r.status_code, r.headers.get('X-Dct-Cache'), r.json()['signed']['version'] if r.status_code == 200 else None
+
+
+def test_readers_read_metadata_from_the_front_cache_signers_past_it_and_the_rules_come_first(teams, tmp_path):
+    """The front caches notary metadata for as long as notary-server allows (max-age 1 s for current metadata):
+    a reader's second read is a HIT; alice, who may push team-a, reads past the cache, so she reads what she has
+    just published; bob, who may not pull team-a, is refused before the cache although it holds the file. After
+    alice publishes, the reader sees the new timestamp within the max-age."""
+    repo, alice = teams['repos']['a'], teams['clients']['alice']
+    first, again = metadata(repo, 'timestamp', 'reader'), metadata(repo, 'timestamp', 'reader')
+    assert first[0] == 200 and first[1] in ('MISS', 'EXPIRED', 'HIT') and again[1] == 'HIT', (first, again)
+    assert metadata(repo, 'timestamp', 'alice')[1] == 'BYPASS'
+    assert metadata(repo, 'timestamp', 'admin')[1] == 'BYPASS'
+    # the rules first: the entry is cached (the reader's HIT above) and bob, who may not pull team-a, gets 403
+    assert metadata(repo, 'timestamp', 'bob')[:2] == (403, None)
+    assert metadata(repo, 'timestamp', None)[:2] == (401, None)
+    # consistent metadata (addressed by checksum) is cached too, for long
+    snapshot = notary_http('GET', f'{gun_path(repo)}snapshot.json', 'admin').content
+    digest = hashlib.sha256(snapshot).hexdigest()
+    by_checksum = [notary_http('GET', f'{gun_path(repo)}snapshot.{digest}.json', 'reader') for dummy in range(2)]
+    assert by_checksum[1].headers.get('X-Dct-Cache') == 'HIT' and by_checksum[1].content == snapshot
+    assert 'max-age=2592000' in by_checksum[1].headers['Cache-Control']
+
+    # alice publishes and reads her publish at once, with the docker CLI and over HTTP (past the cache)
+    version = metadata(repo, 'timestamp', 'alice')[2]
+    tiny_image(alice, f'{repo}:cached', tmp_path)
+    run([DOCKER_28, 'push', f'{repo}:cached'], env=alice)
+    run([DOCKER_28, 'trust', 'sign', f'{repo}:cached'], env=alice)
+    inspected = json.loads(run([DOCKER_28, 'trust', 'inspect', repo], env=alice).stdout)[0]
+    assert 'cached' in [t['SignedTag'] for t in inspected['SignedTags']]
+    published = metadata(repo, 'timestamp', 'alice')[2]
+    assert published > version
+    # the reader: within the max-age (and a second for the clocks)
+    wait_until('the reader reads the new timestamp', lambda: metadata(repo, 'timestamp', 'reader')[2] == published,
+               timeout=3, interval=0.2)
 
 
 def test_only_an_administrator_deletes_trust_data(teams, tmp_path):

@@ -21,6 +21,7 @@ import requests
 
 from conftest import HOSTS, NODE, STACK, client, converge, on_host, recap_changed, sql, synced, wait_until
 from stacktest import run
+from wrkload import wrk
 
 ENTRY = '172.16.250.13'
 REGISTRY = f'{ENTRY}:5000'
@@ -464,3 +465,35 @@ def test_four_signers_on_the_cluster_against_four_on_one_host(passphrases):
         for repository in repositories[side]:
             got = signed_tags(repository, server=sides[side][1], state=states[side])
             assert len(got) == 1 + THROUGHPUT_TAGS * THROUGHPUT_ROUNDS, repository
+
+
+def front_reads(host):
+    """The number of timestamp.json reads host's front has logged."""
+    log = on_host(host, ['docker', 'logs', f'{STACK}_front'], check=False)
+    return sum(1 for line in (log.stdout + log.stderr).splitlines() if '/timestamp.json' in line)
+
+
+def test_metadata_reads_at_the_entry_spread_over_every_front(passphrases):
+    """16 connections reading for 10 s at the entry, as a crowd of deploying hosts does: the front's health, then a
+    repository's timestamp.json and targets.json as a user who may pull and not push (from the fronts' caches),
+    and timestamp.json as the administrator (who may push: past the caches, to notary-server). Every front serves
+    a share and no read fails; the rates go to build/test-results/ha-reads.json for make bench (this machine's
+    cores are shared by every test host, so no rate is asserted)."""
+    repository = f'{REGISTRY}/ha/entry'  # signed by test_signing_and_trusted_pulls_go_through_the_entry
+    with open(os.path.join(STATE, 'credentials', 'user_deployer')) as handle:
+        reader = base64.b64encode(f'deployer:{handle.read().strip()}'.encode()).decode()
+    signer = base64.b64encode(f'admin:{admin_password()}'.encode()).decode()
+    fronts = HOSTS[:2]
+    before = dict((host, front_reads(host)) for host in fronts)
+    tuf = f'/v2/{repository}/_trust/tuf/'
+    measured = {}
+    for name, path, auth in (('health', '/_notary_server/health', None), ('timestamp', tuf + 'timestamp.json', reader),
+                             ('targets', tuf + 'targets.json', reader),
+                             ('timestamp past the cache', tuf + 'timestamp.json', signer)):
+        measured[name] = [wrk(NOTARY_URL + path, auth, connections=16, seconds=10)]
+    served = dict((host, front_reads(host) - before[host]) for host in fronts)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / 'ha-reads.json').write_text(json.dumps(measured))
+    print(measured, served)
+    assert all(runs[0]['errors'] == 0 and runs[0]['requests'] > 0 for runs in measured.values()), measured
+    assert all(count > 0 for count in served.values()), served
