@@ -463,15 +463,26 @@ def registry_push(session, base, name, tag):
     return 7
 
 
+def lab_credential(name):
+    """A generated secret of the lab (.lab/credentials/<name>)."""
+    with open(os.path.join(LAB_STATE, 'credentials', name)) as handle:
+        return handle.read().strip()
+
+
+def backend_address(container):
+    """The address of one of the lab's services on its internal backend network (reached from this host)."""
+    return json.loads(sh(['docker', 'inspect', container])[1])[0]['NetworkSettings']['Networks']['trust_backend']['IPAddress']
+
+
 def bench_front():
     import requests
     import urllib3
     urllib3.disable_warnings()
-    backend = json.loads(sh(['docker', 'inspect', 'trust_registry'])[1])[0]['NetworkSettings']['Networks']['trust_backend']['IPAddress']
+    backend = backend_address('trust_registry')
     sides = {
         # the front, as a client sees it: TLS verified, Basic credentials on every request
         'front': ('https://localhost:5000', dict(verify=os.path.join(LAB_STATE, 'pki', 'ca.crt'),
-                                                 auth=('admin', open(os.path.join(LAB_STATE, 'credentials', 'registry_admin')).read().strip()))),
+                                                 auth=('admin', lab_credential('registry_admin')))),
         # the registry itself on the internal backend network (its certificate names registry, not this address)
         'straight': ('https://%s:5000' % backend, dict(verify=False, auth=None)),
     }
@@ -505,13 +516,12 @@ def bench_reads():
     before the cache); and timestamp.json straight from notary-server on the backend network (its own cost: no
     front, no TLS handshake per request)."""
     dummy, repo, dummy = signed_repository('reads', 'r')
-    # the lab's deployer: reads every repository, pushes none (inventory/lab), as the hosts of a fleet
-    password = open(os.path.join(LAB_STATE, 'credentials', 'user_deployer')).read().strip()
-    token = base64.b64encode(('deployer:%s' % password).encode()).decode()
-    # the administrator may push everywhere: its reads go past the cache, as every read went before the cache
-    admin = open(os.path.join(LAB_STATE, 'credentials', 'registry_admin')).read().strip()
-    signer = base64.b64encode(('admin:%s' % admin).encode()).decode()
-    backend = json.loads(sh(['docker', 'inspect', 'trust_notary_server'])[1])[0]['NetworkSettings']['Networks']['trust_backend']['IPAddress']
+    # the front's bearer token is the Basic credentials: the lab's deployer reads every repository and pushes none
+    # (inventory/lab), as the hosts of a fleet; the administrator may push everywhere, so its reads go past the
+    # cache, as every read went before the cache
+    token, signer = (base64.b64encode(('%s:%s' % (user, lab_credential(name))).encode()).decode()
+                     for user, name in (('deployer', 'user_deployer'), ('admin', 'registry_admin')))
+    backend = backend_address('trust_notary_server')
     base = '/v2/%s/_trust/tuf/' % repo
     sides = [('health', 'https://localhost:4443/_notary_server/health', None),
              ('timestamp', 'https://localhost:4443%stimestamp.json' % base, token),
