@@ -4,12 +4,14 @@ while four signers sign continuously, a Galera node, a notary-server, a notary-s
 Docker engine are killed one after another. Signing goes on (a run in flight may fail; the signer runs it again),
 every tag a signer signed is there afterwards, read through the entry with an empty cache and compared with what
 the registry serves, and the killed nodes come back (the engine restarts a killed container; a host whose engine was
-killed gets its containers back from a re-run of the playbook)."""
+killed gets its containers back from a re-run of the playbook). Last, a backup of the cluster restores onto one host
+and onto the three hosts wiped of the stack, with every tag verified after."""
 import base64
 import json
 import multiprocessing
 import os
 import pathlib
+import shutil
 import socket
 import ssl
 import tempfile
@@ -34,7 +36,7 @@ SIGN = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirn
 SIGNERS = 4
 # the single-host stack the throughput is compared with (single.yml), on host3
 ONE_REGISTRY = f'{ENTRY}:5001'
-ONE_NOTARY_URL = f'https://{ENTRY}:4444'
+ONE_NOTARY_URL = f'https://{ENTRY}:4446'
 ONE_STATE = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'state-one')
 THROUGHPUT_TAGS, THROUGHPUT_ROUNDS = 25, 3
 RESULTS = pathlib.Path(__file__).resolve().parents[3] / 'build' / 'test-results'
@@ -84,14 +86,23 @@ def registry_digest(repository, tag):
     return response.headers['Docker-Content-Digest'].split(':', 1)[1]
 
 
+def secret_file(path, text):
+    """text in a new 0600 file at path (a secret given to a playbook with -e @path, never on a command line)."""
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 'w') as handle:
+        handle.write(text)
+    return path
+
+
+def write_passphrases():
+    return secret_file(os.path.join(STATE, 'sign_passphrases.json'),
+                       '{"sign_repository_passphrase": "ha-repository-passphrase", '
+                       '"sign_root_passphrase": "ha-root-passphrase"}')
+
+
 @pytest.fixture(scope='module')
 def passphrases():
     """The signing passphrases, in a 0600 file of the controller's state (never on a command line)."""
-    path = os.path.join(STATE, 'sign_passphrases.json')
-    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 'w') as handle:
-        handle.write('{"sign_repository_passphrase": "ha-repository-passphrase", '
-                     '"sign_root_passphrase": "ha-root-passphrase"}')
-    return path
+    return write_passphrases()
 
 
 def test_check_mode_on_the_converged_service_predicts_no_change():
@@ -497,3 +508,152 @@ def test_metadata_reads_at_the_entry_spread_over_every_front(passphrases):
     print(measured, served)
     assert all(runs[0]['errors'] == 0 and runs[0]['requests'] > 0 for runs in measured.values()), measured
     assert all(count > 0 for count in served.values()), served
+
+
+# ------------------------------------------------------------------ backup and restore of the cluster
+EPHEMERAL = os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', '')
+PLAYBOOKS = pathlib.Path(SIGN).parent
+# the single-host stack a backup of the cluster is restored onto, on host3 beside the cluster's entry
+RESTORED = {'trust_stack_name': 'dcttestrestore', 'trust_stack_controller_dir': os.path.join(EPHEMERAL, 'state-restore'),
+            'stack_backup_from_stack': STACK, 'registry_port': 5002, 'notary_server_port': 4445,
+            # its own registry volume, not the cluster's shared storage (the inventory's registry_storage_path)
+            'registry_storage_path': ''}
+
+
+def playbook(name, check=True, inventories=(), extra=()):
+    """A playbook of the collection against the scenario's inventory (and inventories), with the backup's
+    passphrase and directory (a 0600 file) and extra (files of variables); the completed process."""
+    inventory = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])
+    settings = secret_file(os.path.join(EPHEMERAL, 'backup_vars.json'), json.dumps(
+        {'stack_backup_passphrase': 'ha-backup-passphrase', 'stack_backup_dir': os.path.join(EPHEMERAL, 'backups')}))
+    argv = ['ansible-playbook', '-i', inventory] + [option for path in inventories for option in ('-i', path)]
+    argv += ['-e', '@' + settings] + [option for path in extra for option in ('-e', '@' + path)]
+    return run(argv + [str(PLAYBOOKS / name)], check=check, timeout=900,
+               env={'ANSIBLE_FORCE_COLOR': '0', 'ANSIBLE_NOCOLOR': '1'})
+
+
+def trust_data(server=NOTARY_URL, state=STATE, guns=None):
+    """{repository: ({tag: hex digest}, root.json's bytes)} of guns (default: every repository with trust data in
+    the cluster's database), each read through server by the notary CLI with an empty cache (signed_tags), its root
+    as served."""
+    guns = guns or sql(HOSTS[0], 'SELECT DISTINCT gun FROM notaryserver.tuf_files ORDER BY gun')
+    out = {}
+    for gun in guns:
+        root = requests.get(f'{server}/v2/{gun}/_trust/tuf/root.json', verify=os.path.join(state, 'pki', 'ca.crt'),
+                            auth=('admin', admin_password(state)), timeout=30)
+        assert root.status_code == 200, (server, gun, root.status_code)
+        out[gun] = (signed_tags(gun, server=server, state=state), root.content)
+    return out
+
+
+def unserved(data, registry, state=STATE):
+    """The (repository, digest) of data's signed tags that registry does not serve by digest."""
+    missing = []
+    for gun, (tags, dummy) in data.items():
+        name = gun.split('/', 1)[1]
+        for digest in set(tags.values()):
+            response = requests.head(f'https://{registry}/v2/{name}/manifests/sha256:{digest}', timeout=30,
+                                     verify=os.path.join(state, 'pki', 'ca.crt'), auth=('admin', admin_password(state)),
+                                     headers={'Accept': 'application/vnd.docker.distribution.manifest.v2+json'})
+            if response.status_code != 200:
+                missing.append((gun, digest))
+    return missing
+
+
+@pytest.fixture(scope='module')
+def backup():
+    """The trust data of the cluster as it is after every earlier test, then a backup of it (backup_ha.yml)."""
+    before = trust_data()
+    proc = playbook('backup_ha.yml')
+    sets = sorted(pathlib.Path(EPHEMERAL, 'backups').glob(f'{STACK}-*'))
+    manifest = json.loads((sets[-1] / 'manifest.json').read_text())
+    return {'before': before, 'out': proc.stdout, 'manifest': manifest}
+
+
+def test_a_backup_of_the_cluster_restores_onto_one_host_with_every_tag_verified(backup):
+    """backup_ha.yml takes the set on a host with a Synced Galera node and a registry replica; restore_stack.yml
+    restores it onto host3 as a single-host stack of another name (ports 5002, 4445): every repository's tags read
+    with an empty cache through it are the cluster's, its roots the same bytes, every signed digest in its registry."""
+    before, manifest = backup['before'], backup['manifest']
+    assert len(before) >= 5 and all(tags for tags, dummy in before.values()), before
+    assert manifest['host'] in HOSTS[:2] and manifest['galera_group'] == 'galera', manifest
+    assert 'failed=0' in backup['out']
+    extra = pathlib.Path(EPHEMERAL, 'restore_one.yml')
+    extra.write_text('trust_stack:\n  hosts:\n    %s: {}\n' % CLIENT)
+    settings = secret_file(os.path.join(EPHEMERAL, 'restore_one.json'), json.dumps(RESTORED))
+    started = time.monotonic()
+    playbook('restore_stack.yml', inventories=[str(extra)], extra=[settings])
+    took = time.monotonic() - started
+    server, state = f'https://{ENTRY}:{RESTORED["notary_server_port"]}', RESTORED['trust_stack_controller_dir']
+    assert trust_data(server, state, guns=list(before)) == before
+    assert unserved(before, f'{ENTRY}:{RESTORED["registry_port"]}', state) == []
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / 'ha-restore.json').write_text(json.dumps(
+        {'repositories': len(before), 'tags': sum(len(tags) for tags, dummy in before.values()),
+         'backup_sizes': manifest['sizes'], 'one_host_restore_seconds': round(took, 1)}, indent=2) + '\n')
+    # the restored stack goes, so that the fresh cluster below has host3 to itself
+    remove_stack(CLIENT, RESTORED['trust_stack_name'])
+
+
+def remove_stack(host, stack):
+    """stack's containers, volumes, networks and files on host (by the stack's name prefix)."""
+    on_host(host, ['sh', '-c', 'set -e; by="name=^$0_"; '
+                   'c=$(docker ps -aq --filter "$by"); [ -z "$c" ] || docker rm -f $c >/dev/null; '
+                   'v=$(docker volume ls -q --filter "$by"); [ -z "$v" ] || docker volume rm $v >/dev/null; '
+                   'n=$(docker network ls -q --filter "$by"); [ -z "$n" ] || docker network rm $n >/dev/null; '
+                   'rm -rf /etc/dct-trust-stack/"$0" /var/lib/dct-trust-stack/"$0"', stack])
+    assert on_host(host, ['docker', 'ps', '-aq', '--filter', f'name=^{stack}_']).stdout.strip() == ''
+
+
+def wipe_cluster():
+    """Every trace of the cluster on the three hosts (its containers, volumes, networks, files, Galera data, the
+    shared registry storage) and its controller directory: what is left is three hosts with images only."""
+    for host in HOSTS:
+        remove_stack(host, STACK)
+    on_host(HOSTS[0], ['rm', '-rf', '/srv/dct-shared/registry'])
+    shutil.rmtree(STATE + '-wiped', ignore_errors=True)
+    os.rename(STATE, STATE + '-wiped')
+
+
+def test_a_backup_of_the_cluster_restores_onto_a_fresh_cluster_with_every_tag_verified(backup):
+    """The last test (it replaces the cluster). restore_ha.yml over the running cluster is refused by name with
+    nothing changed; onto the three hosts wiped of every trace of the stack, it deploys the cluster with the set's
+    PKI and credentials and loads the set: every repository's tags read with an empty cache through the entry are
+    what they were, the roots the same bytes, every signed digest served, a converge after changes nothing and
+    the service signs again."""
+    before = backup['before']
+    with open(CA, 'rb') as handle:
+        ca = handle.read()
+    refused = playbook('restore_ha.yml', check=False)
+    # ansible-core writes a task's failure on standard error
+    said = ' '.join((refused.stdout + refused.stderr).split())
+    assert refused.returncode != 0
+    for host in HOSTS:
+        assert f'stack {STACK} on {host} already has its database' in said, host
+    with open(CA, 'rb') as handle:
+        assert handle.read() == ca
+    assert all(synced(host) for host in HOSTS)
+
+    wipe_cluster()
+    started = time.monotonic()
+    proc = playbook('restore_ha.yml')
+    took = time.monotonic() - started
+    assert 'failed=0' in proc.stdout
+    for host in HOSTS:
+        wait_until(f'{host} Synced', lambda h=host: synced(h), timeout=120)
+    with open(CA, 'rb') as handle:
+        assert handle.read() == ca
+    assert trust_data() == before
+    assert unserved(before, REGISTRY) == []
+    # every node has the data, not only the one it was loaded into
+    counts = [sql(host, 'SELECT COUNT(*) FROM notaryserver.tuf_files') for host in HOSTS]
+    assert counts[0] == counts[1] == counts[2], counts
+    assert recap_changed(converge().stdout) == [0, 0, 0]
+    write_passphrases()
+    repository = f'{REGISTRY}/ha/entry'
+    make_images(repository, ['restored'])
+    sign(repository, ['restored'])
+    assert signed_tags(repository)['restored'] == registry_digest(repository, 'restored')
+    record = json.loads((RESULTS / 'ha-restore.json').read_text())
+    record['cluster_restore_seconds'] = round(took, 1)
+    (RESULTS / 'ha-restore.json').write_text(json.dumps(record, indent=2) + '\n')
