@@ -16,8 +16,8 @@ from ansible.errors import AnsibleFilterError
 
 def trust_client_host(lines):
     """What files/read_host.sh printed, as {'passwd': {user: [password, uid, gid, gecos, home, shell]}, 'docker_configs':
-    {user: the JSON of ~/.docker/config.json}}."""
-    found = {'passwd': {}, 'docker_configs': {}, 'files': {}}
+    {user: the JSON of ~/.docker/config.json}, 'docker_config_texts': {user: its text, as the file has it}}."""
+    found = {'passwd': {}, 'docker_configs': {}, 'docker_config_texts': {}, 'files': {}}
     for line in lines or []:
         kind, dummy, rest = line.partition(' ')
         if kind == 'passwd':
@@ -28,8 +28,10 @@ def trust_client_host(lines):
             found.setdefault('files', {})[path] = base64.b64decode(encoded).decode('utf-8')
         elif kind == 'config':
             user, dummy, encoded = rest.partition(' ')
+            text = base64.b64decode(encoded).decode('utf-8') if encoded else ''
+            found['docker_config_texts'][user] = text
             try:
-                found['docker_configs'][user] = json.loads(base64.b64decode(encoded).decode('utf-8')) if encoded else {}
+                found['docker_configs'][user] = json.loads(text) if text else {}
             except ValueError as exc:
                 raise AnsibleFilterError('the docker config of %s is not JSON: %s' % (user, exc))
     return found

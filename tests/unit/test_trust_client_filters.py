@@ -10,16 +10,19 @@ from ansible_collections.dct.trust_stack.plugins.filter.trust_client import trus
 
 def test_the_look_at_a_host_reads_passwd_entries_and_docker_configs():
     config = {'auths': {'registry:5000': {'auth': 'YTpi'}}}
+    # the text as docker login writes it (tabs), kept as it is beside the parsed config
+    text = json.dumps(config, indent='\t')
     found = trust_client_host([
         'package docker.io installed',
         'passwd root:x:0:0:root:/root:/bin/bash',
-        'config root ' + base64.b64encode(json.dumps(config).encode()).decode(),
+        'config root ' + base64.b64encode(text.encode()).decode(),
         'passwd builder:x:1001:1001::/home/builder:/bin/bash',
         'config builder ',
     ])
     assert found['passwd'] == {'root': ['x', '0', '0', 'root', '/root', '/bin/bash'],
                                'builder': ['x', '1001', '1001', '', '/home/builder', '/bin/bash']}
     assert found['docker_configs'] == {'root': config, 'builder': {}}
+    assert found['docker_config_texts'] == {'root': text, 'builder': ''}
     with pytest.raises(AnsibleFilterError, match='the docker config of root is not JSON'):
         trust_client_host(['config root ' + base64.b64encode(b'{').decode()])
 
