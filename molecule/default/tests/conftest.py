@@ -42,7 +42,7 @@ def tiny_image(env, ref, workdir):
     ctx.mkdir()
     (ctx / 'stamp').write_text(uuid.uuid4().hex)
     (ctx / 'Dockerfile').write_text('FROM scratch\nCOPY stamp /\n')
-    run(['docker', 'build', '-q', '-t', ref, str(ctx)], env=env)
+    run(['docker', 'build', '--no-cache', '-q', '-t', ref, str(ctx)], env=env)
 
 
 def inspect_container(name):

@@ -84,7 +84,7 @@ def build(repo, tag):
     context = EPHEMERAL / 'ctx' / uuid.uuid4().hex[:8]
     context.mkdir(parents=True)
     (context / 'Dockerfile').write_text(f'FROM scratch\nLABEL tag={repo}:{tag}\nCOPY Dockerfile /\n')
-    run(['docker', 'build', '-q', '-t', f'{repo}:{tag}', str(context)])
+    run(['docker', 'build', '--no-cache', '-q', '-t', f'{repo}:{tag}', str(context)])
 
 
 def registry_password(stack=FIRST):

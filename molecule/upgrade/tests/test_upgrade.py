@@ -168,7 +168,7 @@ def test_an_upgrade_keeps_every_signature_image_and_user(version, installed, tmp
             context.mkdir()
             (context / 'stamp').write_text(uuid.uuid4().hex)
             (context / 'Dockerfile').write_text('FROM scratch\nCOPY stamp /\n')
-            run([DOCKER_28, 'build', '-q', '-t', f'{repo}:{tag}', str(context)], env=env)
+            run([DOCKER_28, 'build', '--no-cache', '-q', '-t', f'{repo}:{tag}', str(context)], env=env)
             run([DOCKER_28, 'push', f'{repo}:{tag}'], env=dict(env, DOCKER_CONTENT_TRUST='1'))
     before = trust_inspect(repos, tmp_path)
     assert all(len(tags) == 2 for tags in before.values()), before
