@@ -29,15 +29,16 @@ ENTRY = '172.16.250.13'
 REGISTRY = f'{ENTRY}:5000'
 NOTARY_URL = f'https://{ENTRY}:4443'
 CLIENT = HOSTS[2]
-STATE = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'state')
+EPHEMERAL = os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', '')
+STATE = os.path.join(EPHEMERAL, 'state')
 CA = os.path.join(STATE, 'pki', 'ca.crt')
-SIGN = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
-                    'playbooks', 'sign.yml')
+PLAYBOOKS = pathlib.Path(__file__).resolve().parents[3] / 'playbooks'
+SIGN = str(PLAYBOOKS / 'sign.yml')
 SIGNERS = 4
 # the single-host stack the throughput is compared with (single.yml), on host3
 ONE_REGISTRY = f'{ENTRY}:5001'
 ONE_NOTARY_URL = f'https://{ENTRY}:4446'
-ONE_STATE = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'state-one')
+ONE_STATE = os.path.join(EPHEMERAL, 'state-one')
 THROUGHPUT_TAGS, THROUGHPUT_ROUNDS = 25, 3
 RESULTS = pathlib.Path(__file__).resolve().parents[3] / 'build' / 'test-results'
 
@@ -76,12 +77,18 @@ def signed_tags(repository, server=NOTARY_URL, state=STATE):
     return {row[0]: row[1] for row in rows if len(row) == 4 and len(row[1]) == 64}
 
 
+def manifest_head(registry, repository, reference, state=STATE):
+    """HEAD of repository's manifest reference (a tag, or sha256:<hex>) at registry, with the CA and credentials in
+    state; the response."""
+    name = repository.split('/', 1)[1]
+    return requests.head(f'https://{registry}/v2/{name}/manifests/{reference}', timeout=30,
+                         verify=os.path.join(state, 'pki', 'ca.crt'), auth=('admin', admin_password(state)),
+                         headers={'Accept': 'application/vnd.docker.distribution.manifest.v2+json'})
+
+
 def registry_digest(repository, tag):
     """The digest (hex) the registry serves for repository:tag through the entry."""
-    name = repository.split('/', 1)[1]
-    response = requests.head(f'https://{REGISTRY}/v2/{name}/manifests/{tag}', verify=CA, timeout=30,
-                             auth=('admin', admin_password()),
-                             headers={'Accept': 'application/vnd.docker.distribution.manifest.v2+json'})
+    response = manifest_head(REGISTRY, repository, tag)
     assert response.status_code == 200, (repository, tag, response.status_code)
     return response.headers['Docker-Content-Digest'].split(':', 1)[1]
 
@@ -511,8 +518,6 @@ def test_metadata_reads_at_the_entry_spread_over_every_front(passphrases):
 
 
 # ------------------------------------------------------------------ backup and restore of the cluster
-EPHEMERAL = os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', '')
-PLAYBOOKS = pathlib.Path(SIGN).parent
 # the single-host stack a backup of the cluster is restored onto, on host3 beside the cluster's entry
 RESTORED = {'trust_stack_name': 'dcttestrestore', 'trust_stack_controller_dir': os.path.join(EPHEMERAL, 'state-restore'),
             'stack_backup_from_stack': STACK, 'registry_port': 5002, 'notary_server_port': 4445,
@@ -548,16 +553,8 @@ def trust_data(server=NOTARY_URL, state=STATE, guns=None):
 
 def unserved(data, registry, state=STATE):
     """The (repository, digest) of data's signed tags that registry does not serve by digest."""
-    missing = []
-    for gun, (tags, dummy) in data.items():
-        name = gun.split('/', 1)[1]
-        for digest in set(tags.values()):
-            response = requests.head(f'https://{registry}/v2/{name}/manifests/sha256:{digest}', timeout=30,
-                                     verify=os.path.join(state, 'pki', 'ca.crt'), auth=('admin', admin_password(state)),
-                                     headers={'Accept': 'application/vnd.docker.distribution.manifest.v2+json'})
-            if response.status_code != 200:
-                missing.append((gun, digest))
-    return missing
+    return [(gun, digest) for gun, (tags, dummy) in data.items() for digest in sorted(set(tags.values()))
+            if manifest_head(registry, gun, f'sha256:{digest}', state).status_code != 200]
 
 
 @pytest.fixture(scope='module')
