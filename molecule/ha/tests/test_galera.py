@@ -36,6 +36,26 @@ def test_each_host_runs_its_own_engine_and_network():
     assert all(a.count(':3306') == 3 for a in addresses), addresses
 
 
+def test_another_process_on_a_galera_port_stops_the_playbook_on_every_host_before_it_changes_anything(cluster):
+    """A process outside the node's container listening on 4444 (where a joining node takes a state transfer) on
+    host3: the playbook refuses on every host, naming the host, the port and the process, and changes nothing. The
+    nodes' own ports (their containers' mariadbd and state check) never count: every other converge passes."""
+    third = cluster[2]
+    pid = on_host(third, ['sh', '-c', 'python3 -m http.server 4444 >/dev/null 2>&1 & echo $!']).stdout.strip()
+    try:
+        wait_until('a listener on 4444', lambda: on_host(third, ['sh', '-c', 'cat /proc/net/tcp /proc/net/tcp6 | '
+                                                                  'grep -q ":115C [0-9A-F]*:0000 0A"'],
+                                                         check=False).returncode == 0, timeout=30)
+        proc = converge(check=False)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode != 0 and f'another process listens there - {third}: 4444/python3' in out, out[-3000:]
+        assert len([line for line in proc.stdout.splitlines() if ' : ok=' in line and ' failed=1 ' in line]) == 3
+        assert recap_changed(proc.stdout) == [0, 0, 0]
+    finally:
+        on_host(third, ['kill', pid], check=False)
+    assert all(synced(host) for host in cluster)
+
+
 def tls_peer(address, certificate):
     """Connect to a node's replication port as a peer would, over TLS verified against the stack CA, presenting
     certificate (a (cert, key) pair) or none. 'accepted' when the node keeps the connection (it waits for the
