@@ -12,6 +12,8 @@ __metaclass__ = type
 import re
 from collections.abc import Mapping
 
+from ansible_collections.dct.trust_stack.plugins.test.ip_address import ip_address
+
 LISTENER_KEYS = ('name', 'port', 'servers', 'mode', 'network', 'aliases', 'publish', 'check')
 NAME_RE = re.compile(r'^[a-z0-9][a-z0-9_-]{0,30}$')
 ADDRESS_PORT_RE = re.compile(r'^[A-Za-z0-9.-]+:[0-9]{1,5}$|^\[[0-9A-Fa-f:]+\]:[0-9]{1,5}$')
@@ -45,7 +47,6 @@ def node_addresses(nodes, hostvars, names=('ansible_host',)):
     return out
 
 
-IP_RE = re.compile(r'^([0-9]{1,3}\.){3}[0-9]{1,3}$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:]*$')
 
 
 def galera_leafs(nodes, addresses, names=()):
@@ -53,7 +54,7 @@ def galera_leafs(nodes, addresses, names=()):
     address (a DNS name or an IP subjectAltName) and names; server and client (the nodes are each other's peers)."""
     leafs = {}
     for node, address in zip(nodes or [], addresses or []):
-        is_ip = bool(IP_RE.match(str(address)))
+        is_ip = ip_address(address)
         leafs['galera_%s' % node] = {
             'names': list(dict.fromkeys([node] + ([] if is_ip else [address]) + list(names or []))),
             'ips': [address] if is_ip else [], 'usages': ['serverAuth', 'clientAuth']}

@@ -4,6 +4,7 @@ import pytest
 
 from ansible_collections.dct.trust_stack.plugins.filter.stack_topology import (
     balancer_listener_errors, balancer_networks, galera_leafs, node_addresses)
+from ansible_collections.dct.trust_stack.plugins.test.ip_address import ip_address
 
 HOSTVARS = {
     'host1': {'ansible_host': '10.0.0.1', 'galera_address': '192.168.7.1', '_galera_me': {'address': '192.168.9.1'}},
@@ -103,3 +104,13 @@ def test_each_galera_node_gets_a_leaf_of_its_own_with_its_name_address_and_the_s
         'galera_node3': {'names': ['node3', 'mariadb'], 'ips': ['fd00::3'], 'usages': ['serverAuth', 'clientAuth']}}
     # a node reached by its inventory name is named once
     assert galera_leafs(['db1'], ['db1'])['galera_db1']['names'] == ['db1']
+    # a name of hex digits is a name (the pki role's earlier pattern took 'cafe' for an IP address)
+    assert galera_leafs(['db1'], ['cafe'])['galera_db1'] == {'names': ['db1', 'cafe'], 'ips': [],
+                                                           'usages': ['serverAuth', 'clientAuth']}
+
+
+@pytest.mark.parametrize('value, expected', [
+    ('10.0.0.1', True), ('fd00::3', True), ('::1', True), ('cafe', False), ('10.0.0', False), ('256.0.0.1', False),
+    ('10.0.0.0/8', False), ('10.0.0.1:80', False), ('db1.example.org', False), ('', False), (None, False)])
+def test_ip_address_is_one_ip_address_and_nothing_else(value, expected):
+    assert ip_address(value) is expected

@@ -21,6 +21,8 @@ CASES = [
     ('pki', {'pki_renew_days': 400}, 'pki_leaf_valid_days (365) must exceed pki_renew_days (400)'),
     ('pki', {'pki_registry_names': ['bad name!']}, 'that are not host names: bad name!'),
     ('pki', {'pki_ca_cert': '/nonexistent/ca.crt'}, 'pki_ca_cert and pki_ca_key go together'),
+    ('pki', {'pki_ip_addresses': ['127.0.0.1', 'cafe', '10.0.0.0/8']},
+     'pki_ip_addresses holds entries that are not IP addresses: cafe, 10.0.0.0/8'),
     ('mariadb', {'mariadb_server_user': 'root'}, 'must not be root'),
     ('mariadb', {'mariadb_signer_database': 'notaryserver'}, 'mariadb_server_database and mariadb_signer_database must differ'),
     ('mariadb', {'mariadb_log_level': 12}, 'mariadb_log_level must be 0-9, not 12'),
