@@ -118,6 +118,21 @@ def test_check_mode_on_the_converged_service_predicts_no_change():
     assert 'failed=0' in proc.stdout and 'failed=1' not in proc.stdout
 
 
+def test_an_inventory_ha_cannot_serve_is_refused_by_its_first_play_naming_each_problem(tmp_path):
+    """Registry replicas without shared storage, and Galera nodes whose state checks are on other ports than the one
+    the balancers check: ha.yml's first play refuses, naming both, and nothing runs on a host."""
+    extra = tmp_path / 'bad.yml'
+    extra.write_text('all:\n  hosts:\n    dcttestha_host2:\n      registry_storage_path: ""\n'
+                     '      galera_check_port: 9300\n')
+    proc = playbook('ha.yml', check=False, inventories=[str(extra)])
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out[-3000:]
+    assert 'registry_storage_path must name a shared file system, mounted on every host of the registry group' in out
+    assert ('galera_check_port must be the same on every node of galera (the balancers check one port): '
+            'dcttestha_host1 9200, dcttestha_host2 9300, dcttestha_host3 9200') in out, out[-3000:]
+    assert out.count('PLAY [') == 1, out[-3000:]  # no play after the check
+
+
 def test_signing_and_trusted_pulls_go_through_the_entry(passphrases):
     repository = f'{REGISTRY}/ha/entry'
     make_images(repository, ['v1', 'unsigned'])
