@@ -47,8 +47,6 @@ def node_addresses(nodes, hostvars, names=('ansible_host',)):
     return out
 
 
-
-
 def galera_leafs(nodes, addresses, names=()):
     """The pki role's leaf certificates of the Galera nodes: galera_<node> for each node, with the node's name, its
     address (a DNS name or an IP subjectAltName) and names; server and client (the nodes are each other's peers)."""
