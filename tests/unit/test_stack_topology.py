@@ -105,8 +105,8 @@ def test_each_galera_node_gets_a_leaf_of_its_own_with_its_name_address_and_the_s
     # a node reached by its inventory name is named once
     assert galera_leafs(['db1'], ['db1'])['galera_db1']['names'] == ['db1']
     # a name of hex digits is a name (the pki role's earlier pattern took 'cafe' for an IP address)
-    assert galera_leafs(['db1'], ['cafe'])['galera_db1'] == {'names': ['db1', 'cafe'], 'ips': [],
-                                                           'usages': ['serverAuth', 'clientAuth']}
+    assert galera_leafs(['db1'], ['cafe'])['galera_db1'] == {
+        'names': ['db1', 'cafe'], 'ips': [], 'usages': ['serverAuth', 'clientAuth']}
 
 
 @pytest.mark.parametrize('value, expected', [

@@ -43,9 +43,8 @@ def test_another_process_on_a_galera_port_stops_the_playbook_on_every_host_befor
     third = cluster[2]
     pid = on_host(third, ['sh', '-c', 'python3 -m http.server 4444 >/dev/null 2>&1 & echo $!']).stdout.strip()
     try:
-        wait_until('a listener on 4444', lambda: on_host(third, ['sh', '-c', 'cat /proc/net/tcp /proc/net/tcp6 | '
-                                                                  'grep -q ":115C [0-9A-F]*:0000 0A"'],
-                                                         check=False).returncode == 0, timeout=30)
+        listening = ['sh', '-c', 'cat /proc/net/tcp /proc/net/tcp6 | grep -q ":115C [0-9A-F]*:0000 0A"']
+        wait_until('a listener on 4444', lambda: on_host(third, listening, check=False).returncode == 0, timeout=30)
         proc = converge(check=False)
         out = proc.stdout + proc.stderr
         assert proc.returncode != 0 and f'another process listens there - {third}: 4444/python3' in out, out[-3000:]
