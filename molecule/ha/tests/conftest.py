@@ -56,13 +56,18 @@ def client(host, address, tls, statement):
                    stdin_text=f'[client]\npassword={password}\n')
 
 
-def converge(check=True, options=()):
-    """converge.yml against the scenario's inventory (with ansible-playbook's options); the completed process."""
+def ansible_playbook(arguments, check=True, timeout=900):
+    """ansible-playbook against the scenario's inventory with arguments (options, then the playbook); the completed
+    process."""
     inventory = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])
     # plain output: molecule's verifier runs with ANSIBLE_FORCE_COLOR, which colours the recap
-    return run(['ansible-playbook', '-i', inventory] + list(options) + [str(SCENARIO / 'converge.yml')], check=check,
-               timeout=900,
+    return run(['ansible-playbook', '-i', inventory] + list(arguments), check=check, timeout=timeout,
                env={'ANSIBLE_FORCE_COLOR': '0', 'ANSIBLE_NOCOLOR': '1'})
+
+
+def converge(check=True, options=()):
+    """converge.yml against the scenario's inventory (with ansible-playbook's options); the completed process."""
+    return ansible_playbook(list(options) + [str(SCENARIO / 'converge.yml')], check=check)
 
 
 def recap_changed(out):

@@ -21,7 +21,8 @@ import time
 import pytest
 import requests
 
-from conftest import HOSTS, NODE, STACK, client, converge, on_host, recap_changed, sql, synced, wait_until
+from conftest import (HOSTS, NODE, SCENARIO, STACK, ansible_playbook, client, converge, on_host, recap_changed, sql,
+                      synced, wait_until)
 from stacktest import run
 from wrkload import wrk
 
@@ -57,12 +58,11 @@ def make_images(repository, tags):
 
 def sign(repository, tags, check=True, server=NOTARY_URL):
     """sign.yml on host3 (trust_key, trust_signer, trust_sign) against server (the entry); the completed process."""
-    inventory = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])
     images = '[{"repository": "%s", "tags": [%s]}]' % (repository, ', '.join('"%s"' % t for t in tags))
-    return run(['ansible-playbook', '-i', inventory, SIGN, '-e', 'sign_hosts=trust_clients', '-e', 'sign_signer=ci',
-                '-e', f'sign_server={server}', '-e', '{"sign_images": %s}' % images,
-                '-e', '@' + os.path.join(STATE, 'sign_passphrases.json')],
-               check=check, timeout=300, env={'ANSIBLE_FORCE_COLOR': '0', 'ANSIBLE_NOCOLOR': '1'})
+    return ansible_playbook(['-e', 'sign_hosts=trust_clients', '-e', 'sign_signer=ci', '-e', f'sign_server={server}',
+                             '-e', '{"sign_images": %s}' % images,
+                             '-e', '@' + os.path.join(STATE, 'sign_passphrases.json'), SIGN],
+                            check=check, timeout=300)
 
 
 def signed_tags(repository, server=NOTARY_URL, state=STATE):
@@ -462,9 +462,7 @@ def test_four_signers_on_the_cluster_against_four_on_one_host(passphrases):
     """The throughput of 4 signers at once (each signing a batch of tags of its own repository with sign.yml) through
     the cluster's entry against the same on a single-host stack on host3, alternating, in one run; the figures go
     to build/test-results/ha.json, which make bench's report quotes (no timing assert: the machine is noisy)."""
-    inventory = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])
-    run(['ansible-playbook', '-i', inventory, str(pathlib.Path(__file__).resolve().parents[1] / 'single.yml')],
-        timeout=900, env={'ANSIBLE_FORCE_COLOR': '0', 'ANSIBLE_NOCOLOR': '1'})
+    ansible_playbook([str(SCENARIO / 'single.yml')])
     # host3 a client of the single-host stack too: its CA where the docker CLI looks, logged in to its registry
     with open(os.path.join(ONE_STATE, 'pki', 'ca.crt')) as handle:
         on_host(CLIENT, ['sh', '-c', 'mkdir -p "$0" "$1" && cat > "$0/ca.crt" && cp "$0/ca.crt" "$1/ca.crt"',
@@ -543,13 +541,11 @@ RESTORED = {'trust_stack_name': 'dcttestrestore', 'trust_stack_controller_dir': 
 def playbook(name, check=True, inventories=(), extra=()):
     """A playbook of the collection against the scenario's inventory (and inventories), with the backup's
     passphrase and directory (a 0600 file) and extra (files of variables); the completed process."""
-    inventory = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])
     settings = secret_file(os.path.join(EPHEMERAL, 'backup_vars.json'), json.dumps(
         {'stack_backup_passphrase': 'ha-backup-passphrase', 'stack_backup_dir': os.path.join(EPHEMERAL, 'backups')}))
-    argv = ['ansible-playbook', '-i', inventory] + [option for path in inventories for option in ('-i', path)]
-    argv += ['-e', '@' + settings] + [option for path in extra for option in ('-e', '@' + path)]
-    return run(argv + [str(PLAYBOOKS / name)], check=check, timeout=900,
-               env={'ANSIBLE_FORCE_COLOR': '0', 'ANSIBLE_NOCOLOR': '1'})
+    arguments = [option for path in inventories for option in ('-i', path)]
+    arguments += ['-e', '@' + settings] + [option for path in extra for option in ('-e', '@' + path)]
+    return ansible_playbook(arguments + [str(PLAYBOOKS / name)], check=check)
 
 
 def trust_data(server=NOTARY_URL, state=STATE, guns=None):
